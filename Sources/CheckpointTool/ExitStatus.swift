@@ -1,0 +1,24 @@
+import CheckpointFS
+
+/// The exit statuses of every subcommand; documented in the man page and README.
+enum ExitStatus {
+    /// Done.
+    static let success: Int32 = 0
+    /// The system failed us: I/O error, no space, permission, a missing ROOT.
+    static let failure: Int32 = 1
+    /// The command line is wrong.
+    static let usage: Int32 = 2
+    /// The checkpoint was refused: malformed, or it names something outside the root.
+    static let refused: Int32 = 3
+    /// A probe answered no (`runtime-check`).
+    static let unsupported: Int32 = 4
+
+    /// The status that reports `error`.
+    static func of(_ error: any Error) -> Int32 {
+        switch error {
+        case is UsageError: return usage
+        case is CheckpointError: return refused
+        default: return failure
+        }
+    }
+}
