@@ -1,10 +1,6 @@
 #ifndef CHECKPOINTFS_CARCHIVE_SHIM_H
 #define CHECKPOINTFS_CARCHIVE_SHIM_H
 
-/* As in CSystem: both modules must see the same glibc declarations (fd_set differs). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 
 #include <archive.h>
 #include <archive_entry.h>
