@@ -1,4 +1,4 @@
-internal import CArchive
+import CArchive
 import Glibc
 
 /// One archive read through libarchive, front to back: headers in order, data by block.
