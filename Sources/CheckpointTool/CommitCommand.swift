@@ -40,7 +40,13 @@ struct CommitCommand: ToolCommand {
             report(outcome, summary: false)
             return ExitStatus.success
         }
-        let outcome = try restore.commit(rootPath: root)
+        let progress = ProgressLine("applying \(restore.index.displayName)",
+                                    total: restore.index.members.count, quiet: quiet)
+        let outcome: ApplyOutcome
+        do {
+            defer { progress.finish() }
+            outcome = try restore.commit(rootPath: root) { progress.update($0 + 1) }
+        }
         report(outcome, summary: !quiet)
         return ExitStatus.success
     }
