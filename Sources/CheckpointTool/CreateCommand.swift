@@ -63,7 +63,7 @@ struct CreateCommand: ToolCommand {
         let changedRoot = try FileDescriptor.openDirectory(atPath: changed)
         let plan = try CheckpointDiff.plan(base: baseRoot, changed: changedRoot, options: options)
         if list {
-            for change in plan.changes { print(change) }
+            for change in plan.changes { print(change.line) }
         }
         if !plan.inexpressible.isEmpty {
             guard options.allowLossy else {
@@ -82,7 +82,7 @@ struct CreateCommand: ToolCommand {
     }
 
     private func printSummary(_ plan: DiffPlan) {
-        let count = { (kind: TreeChange.Kind) in plan.changes.filter { $0.kind == kind }.count }
+        let count = { (kind: FileChange.Kind) in plan.changes.filter { $0.kind == kind }.count }
         print("\(count(.added)) added, \(count(.changed)) changed, \(count(.deleted)) deleted")
         let tar = plan.members.isEmpty
             ? "no rootfs-diff.tar (nothing to add or change)"

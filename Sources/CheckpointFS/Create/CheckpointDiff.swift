@@ -14,11 +14,6 @@ import Glibc
 /// and every file with openat2(2) and RESOLVE_NO_SYMLINKS, so a symlink in either root is
 /// never followed.
 public enum CheckpointDiff {
-    /// The diff tar's name in a checkpoint.
-    public static let tarName = PathBytes(path: "rootfs-diff.tar")
-    /// The deleted list's name in a checkpoint.
-    public static let deletedListName = PathBytes(path: "deleted.files")
-
     /// Compares `changed` with `base` and decides the diff, writing nothing.
     public static func plan(
         base: FileDescriptor,
@@ -33,7 +28,7 @@ public enum CheckpointDiff {
         base: FileDescriptor,
         changed: FileDescriptor,
         options: CreateOptions = CreateOptions()
-    ) throws -> [TreeChange] {
+    ) throws -> [FileChange] {
         try plan(base: base, changed: changed, options: options).changes
     }
 
@@ -49,6 +44,8 @@ public enum CheckpointDiff {
         from changed: FileDescriptor,
         to output: FileDescriptor
     ) throws {
+        let tarName = PathBytes(path: CheckpointSource.diffTarName)
+        let deletedListName = PathBytes(path: CheckpointSource.deletedListName)
         try output.removeTree(tarName)
         if !plan.members.isEmpty {
             try replace(tarName, in: output) { file in
@@ -60,7 +57,8 @@ public enum CheckpointDiff {
         try output.removeTree(deletedListName)
         if !plan.deletedPaths.isEmpty {
             try replace(deletedListName, in: output) { file in
-                try file.writeAll(DeletedListFile.encode(plan.deletedPaths))
+                let text = DeletedList.encode(plan.deletedPaths)
+                try text.withUnsafeBytes { try file.write($0, at: 0) }
             }
         }
     }

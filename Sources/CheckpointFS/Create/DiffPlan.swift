@@ -1,7 +1,7 @@
 /// Everything `create` decided from comparing a changed root with its base, before writing.
 public struct DiffPlan: Sendable {
     /// The change list, in `podman diff` order.
-    public var changes: [TreeChange]
+    public var changes: [FileChange]
     /// The diff tar's members, in order.
     public var members: [PlannedMember]
     /// The deleted list: absolute paths, a deleted directory once without its children.

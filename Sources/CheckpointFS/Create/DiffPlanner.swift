@@ -24,7 +24,7 @@ final class DiffPlanner {
     let changed: FileDescriptor
     let options: CreateOptions
 
-    private(set) var changes: [TreeChange] = []
+    private(set) var changes: [FileChange] = []
     /// Directories the change list has named, for podman's parent rule.
     private var listedDirectories: Set<PathBytes> = []
 
@@ -264,18 +264,18 @@ final class DiffPlanner {
     }
 
     /// Adds a line to the change list, with podman's parent lines before an `A` or `D`.
-    private func record(_ kind: TreeChange.Kind, _ path: PathBytes, isDirectory: Bool) {
+    private func record(_ kind: FileChange.Kind, _ path: PathBytes, isDirectory: Bool) {
         if isDirectory { listedDirectories.insert(path) }
         if kind != .changed {
             var parent = Self.parent(of: path)
             while !parent.isEmpty {
                 if listedDirectories.insert(parent).inserted {
-                    changes.append(TreeChange(kind: .changed, path: Self.absolute(parent)))
+                    changes.append(FileChange(.changed, Self.absolute(parent)))
                 }
                 parent = Self.parent(of: parent)
             }
         }
-        changes.append(TreeChange(kind: kind, path: Self.absolute(path)))
+        changes.append(FileChange(kind, Self.absolute(path)))
     }
 
     // MARK: The root

@@ -21,16 +21,4 @@ extension FileDescriptor {
         return total
     }
 
-    /// write(2) of all of `bytes`, looping over short writes.
-    func writeAll(_ bytes: [UInt8]) throws(SystemError) {
-        var done = 0
-        while done < bytes.count {
-            let offset = done
-            done += try check("write", path) {
-                bytes.withUnsafeBytes {
-                    Glibc.write(raw, $0.baseAddress! + offset, $0.count - offset)
-                }
-            }
-        }
-    }
 }
