@@ -72,8 +72,9 @@ final class CreateScratch {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw SystemError(errno: EIO, operation: "\(program) exited "
-                              + "\(process.terminationStatus)", path: arguments.joined(separator: " "))
+            throw SystemError(
+                errno: EIO, operation: "\(program) exited \(process.terminationStatus)",
+                path: arguments.joined(separator: " "))
         }
     }
 }
@@ -273,7 +274,8 @@ enum TreeDifference {
                 let directory = try open(absolute, flags: CKPT_O_DIRECTORY)
                 for entry in try directory.directoryEntries() {
                     let isRoot = relative == [UInt8(ascii: ".")]
-                    pending.append(isRoot ? entry.name : relative + [UInt8(ascii: "/")] + entry.name)
+                    pending.append(
+                        isRoot ? entry.name : relative + [UInt8(ascii: "/")] + entry.name)
                 }
             }
         }

@@ -98,7 +98,12 @@ final class DiffPlanner {
             members: slots.compactMap { $0 },
             deletedPaths: deletedPaths.map(Self.absolute),
             rebuiltDirectories: rebuiltDirectories.map(Self.absolute),
-            inexpressible: inexpressible.sorted { $0.path.lexicographicallyPrecedes($1.path) })
+            inexpressible: inexpressible.enumerated().sorted { left, right in
+                // By path, and in the order found for one path.
+                left.element.path == right.element.path
+                    ? left.offset < right.offset
+                    : left.element.path.lexicographicallyPrecedes(right.element.path)
+            }.map(\.element))
     }
 
     // MARK: Walk

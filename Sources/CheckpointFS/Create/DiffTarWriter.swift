@@ -150,7 +150,9 @@ final class DiffTarWriter {
                 let wanted = Int(min(remaining, Int64(buffer.count)))
                 let offset = off_t(at)
                 let count = try check("pread", file.path) {
-                    buffer.withUnsafeMutableBytes { pread(file.raw, $0.baseAddress, wanted, offset) }
+                    buffer.withUnsafeMutableBytes {
+                        pread(file.raw, $0.baseAddress, wanted, offset)
+                    }
                 }
                 if count == 0 {
                     throw CreateError.changedDuringCreate(path: file.path,
