@@ -177,7 +177,8 @@ final class DiffPlanner {
         } else if options.rebuildDirectories && (lostEntries || !removedXattrs.isEmpty) {
             slots.append(PlannedMember(
                 path: path, kind: .regular, role: .placeholder, permissions: 0o600, uid: 0,
-                gid: 0, mtime: now.mtime, size: 0, xattrs: [], source: nil))
+                gid: 0, mtime: Timestamp(seconds: now.mtime.seconds, nanoseconds: 0), size: 0,
+                xattrs: [], source: nil))
             slots.append(header)
             rebuiltDirectories.append(path)
             fresh = true
