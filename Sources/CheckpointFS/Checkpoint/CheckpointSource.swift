@@ -65,6 +65,8 @@ public final class CheckpointSource: Sendable {
 
     /// The name of the diff tar in a checkpoint.
     public static let diffTarName = "rootfs-diff.tar"
+    /// The name of the decompressed diff tar in the cache.
+    private static let plainDiffTarName = "rootfs-diff.plain.tar"
     /// The name of the deleted list in a checkpoint.
     public static let deletedListName = "deleted.files"
 
@@ -148,7 +150,8 @@ public final class CheckpointSource: Sendable {
 
         if let file = try directory.regularChild(diffTarName) {
             let name = directory.childPath(PathBytes(path: diffTarName))
-            let plain = try decompress(file, displayName: name, cache: &cache)
+            let plain = try CheckpointCache.plainCopy(
+                of: file, displayName: name, as: plainDiffTarName, cache: &cache)
             diffTar = CheckpointFile(path: plain ?? name, displayName: name)
         }
         if try directory.regularChild(deletedListName) != nil {
@@ -183,8 +186,9 @@ public final class CheckpointSource: Sendable {
         if let stored = members[diffTarName] {
             // podman writes a plain tar here, but nothing stops a compressed one.
             let name = "\(path):\(diffTarName)"
-            let plain = try decompress(try FileDescriptor.open(atPath: stored),
-                                       displayName: name, cache: &cache)
+            let plain = try CheckpointCache.plainCopy(
+                of: try FileDescriptor.open(atPath: stored), displayName: name,
+                as: plainDiffTarName, cache: &cache)
             if plain != nil { cache?.discard(diffTarName) }
             diffTar = CheckpointFile(path: plain ?? stored, displayName: name)
         }
@@ -195,27 +199,6 @@ public final class CheckpointSource: Sendable {
                                 diffTar: diffTar, deletedList: deletedList, cache: cache)
     }
 
-    /// Decompresses a diff tar into the cache, made on first use, if its bytes show a
-    /// compression filter.
-    ///
-    /// - Returns: the path of the plain copy, or `nil` when `file` is plain already.
-    private static func decompress(
-        _ file: FileDescriptor,
-        displayName: String,
-        cache: inout CheckpointCache?
-    ) throws -> String? {
-        // An empty file is an empty tar to the reader; libarchive cannot read it raw.
-        guard try file.stat().st_size > 0 else { return nil }
-        let reader = try ArchiveReader(file: file, displayName: displayName, layout: .raw)
-        guard reader.compression != nil else { return nil }
-        guard let header = try reader.nextHeader() else {
-            throw CheckpointError.malformedArchive(file: displayName, member: nil,
-                                                   reason: "empty compressed stream")
-        }
-        let target = try cache ?? CheckpointCache()
-        cache = target
-        return try target.store("rootfs-diff.plain.tar", from: reader, size: header.size)
-    }
 }
 
 extension ArchiveReader {
@@ -300,6 +283,29 @@ final class CheckpointCache: Sendable {
 
     deinit {
         remove()
+    }
+
+    /// Decompresses `file` into the cache (made on first use) as `name` if its bytes show a
+    /// compression filter.
+    ///
+    /// - Returns: the path of the plain copy, or `nil` when `file` is plain already.
+    static func plainCopy(
+        of file: FileDescriptor,
+        displayName: String,
+        as name: String,
+        cache: inout CheckpointCache?
+    ) throws -> String? {
+        // An empty file is an empty tar to the reader; libarchive cannot read it raw.
+        guard try file.stat().st_size > 0 else { return nil }
+        let reader = try ArchiveReader(file: file, displayName: displayName, layout: .raw)
+        guard reader.compression != nil else { return nil }
+        guard let header = try reader.nextHeader() else {
+            throw CheckpointError.malformedArchive(file: displayName, member: nil,
+                                                   reason: "empty compressed stream")
+        }
+        let target = try cache ?? CheckpointCache()
+        cache = target
+        return try target.store(name, from: reader, size: header.size)
     }
 
     /// Writes the current member's data of `reader` into the file `name` of the cache,
