@@ -162,3 +162,33 @@ func fnv1a(_ data: Data) -> UInt64 {
         hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
     }
 }
+
+@Suite struct ImportCommandTests {
+    @Test func importsConfigOnlyAndTheRest() throws {
+        let archive = PodmanFixture.path("archives/ckrich-zstd-default.tar.zst")
+        let config = try ScratchDirectory()
+        let rest = try ScratchDirectory()
+
+        let configResult = try BuiltTool.run(["import", "--config-only", archive, config.path])
+        #expect(configResult.status == 0, "\(configResult.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: config.path).sorted()
+                == ["config.dump", "spec.dump"])
+
+        let restResult = try BuiltTool.run(["import", "-q", archive, rest.path])
+        #expect(restResult.status == 0, "\(restResult.error)")
+        #expect(restResult.output.isEmpty)
+        let names = try FileManager.default.contentsOfDirectory(atPath: rest.path)
+        #expect(names.contains("rootfs-diff.tar"))
+        #expect(!names.contains("config.dump") && !names.contains("spec.dump"))
+    }
+
+    @Test func refusedArchiveExitsThree() throws {
+        let scratch = try ScratchDirectory()
+        let destination = try ScratchDirectory()
+        let archive = scratch.path + "/not-a-tar"
+        try Data("plain text, no tar".utf8).write(to: URL(fileURLWithPath: archive))
+        let result = try BuiltTool.run(["import", archive, destination.path])
+        #expect(result.status == 3)
+        #expect(result.error.hasPrefix("checkpointfs import: \(archive)"), "\(result.error)")
+    }
+}

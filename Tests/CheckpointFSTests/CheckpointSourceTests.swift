@@ -277,3 +277,16 @@ struct CommandFailure: Error, CustomStringConvertible {
         "\(arguments.joined(separator: " ")) exited \(result.status): \(result.error)"
     }
 }
+
+/// The built `checkpointfs` program, which lies beside the test resources in the build
+/// products directory.
+enum BuiltTool {
+    static var path: String {
+        Bundle.module.bundleURL.deletingLastPathComponent().path + "/checkpointfs"
+    }
+
+    /// Runs `checkpointfs` with `arguments`; a non-zero exit is a result, not an error.
+    static func run(_ arguments: [String]) throws -> CommandResult {
+        try runCommand([path] + arguments, allowFailure: true)
+    }
+}

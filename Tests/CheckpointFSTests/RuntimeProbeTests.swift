@@ -112,3 +112,34 @@ import Testing
             reason: "'\(path) checkpoint --help' exited with status 1"))
     }
 }
+
+@Suite struct RuntimeCheckCommandTests {
+    @Test func runcIsSupportedWithExitZero() throws {
+        let result = try BuiltTool.run(["runtime-check", "--pod", RuntimeProbeTests.runc])
+        #expect(result.status == 0)
+        #expect(String(decoding: result.output, as: UTF8.self) == """
+            \(RuntimeProbeTests.runc): checkpoint: supported
+            \(RuntimeProbeTests.runc): restore into a pod: supported
+
+            """)
+    }
+
+    @Test func unsupportedRuntimeExitsFour() throws {
+        let scratch = try ScratchDirectory()
+        let path = try RuntimeProbeTests.script("exit 0", in: scratch)
+        // Checkpoint works, restore into a pod does not.
+        #expect(try BuiltTool.run(["runtime-check", path]).status == 0)
+        let result = try BuiltTool.run(["runtime-check", "--pod", path])
+        #expect(result.status == 4)
+        #expect(String(decoding: result.output, as: UTF8.self)
+                .contains("\(path): restore into a pod: not supported: "))
+    }
+
+    @Test func badTimeoutIsAUsageError() throws {
+        let result = try BuiltTool.run(["runtime-check", "--timeout", "soon",
+                                        RuntimeProbeTests.runc])
+        #expect(result.status == 2)
+        #expect(result.error.contains("--timeout needs a positive number of seconds"))
+        #expect(try BuiltTool.run(["runtime-check", "--help"]).status == 0)
+    }
+}

@@ -108,3 +108,24 @@ final class ScratchMount {
         _ = try? runCommand(["umount", directory.path], allowFailure: true)
     }
 }
+
+@Suite struct LabelCommandTests {
+    @Test func labelsAFileOnTmpfs() throws {
+        let mount = try ScratchMount(type: "tmpfs")
+        let result = try BuiltTool.run(["label", mount.path, "restore.log",
+                                        SELinuxLabelTests.label])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(try SELinuxLabelTests.storedLabel(mount.path + "/restore.log")
+                == Array(SELinuxLabelTests.label.utf8) + [0])
+    }
+
+    @Test func refusalIsExplainedOnRamfs() throws {
+        let mount = try ScratchMount(type: "ramfs")
+        let result = try BuiltTool.run(["label", mount.path, "restore.log",
+                                        SELinuxLabelTests.label])
+        #expect(result.status == 1)
+        #expect(result.error.contains("does not store security.selinux xattrs"),
+                "\(result.error)")
+        #expect(try BuiltTool.run(["label", mount.path, "only-two"]).status == 2)
+    }
+}
