@@ -70,9 +70,7 @@ public final class LowerRoot: Sendable {
     }
 
     /// The entries of the lower directory at `path`.
-    public func entries(_ path: PathBytes) throws(SystemError)
-        -> [(name: PathBytes, type: UInt8)]
-    {
+    public func entries(_ path: PathBytes) throws(SystemError) -> [DirectoryEntry] {
         try openDirectory(path).directoryEntries()
     }
 

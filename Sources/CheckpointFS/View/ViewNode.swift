@@ -73,6 +73,11 @@ public struct LowerIdentity: Hashable, Sendable {
     public var device: UInt64
     public var inode: UInt64
 
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
     public init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)

@@ -20,7 +20,8 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         root = ViewNode(
             type: info.st_mode & S_IFMT, permissions: info.st_mode & 0o7777,
             uid: info.st_uid, gid: info.st_gid, mtime: Timestamp(info.st_mtim),
-            inode: 0, fromMember: false)
+            inode: Self.viewInode(LowerIdentity(info), rootDevice: lower.device),
+            fromMember: false)
         root.lowerDirectory = []
         root.lowerIdentity = LowerIdentity(info)
         root.xattrs = try lower.descriptor.extendedAttributes()
@@ -28,7 +29,11 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
 
     /// The `st_ino` the view shows for a lower inode: its own number on the root's device.
     public func viewInode(_ identity: LowerIdentity) -> UInt64 {
-        if identity.device == lower.device { return identity.inode }
+        Self.viewInode(identity, rootDevice: lower.device)
+    }
+
+    static func viewInode(_ identity: LowerIdentity, rootDevice: UInt64) -> UInt64 {
+        if identity.device == rootDevice { return identity.inode }
         // Another file system mounted inside the root: keep its numbers apart.
         return identity.inode ^ (identity.device &* 0x9E37_79B9_7F4A_7C15) | (1 << 63)
     }
