@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// A deterministic pseudo-random source (SplitMix64): the same seed, the same tree.
