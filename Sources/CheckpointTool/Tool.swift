@@ -7,6 +7,9 @@ enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
         CommitCommand.self,
+        ImportCommand.self,
+        RuntimeCheckCommand.self,
+        LabelCommand.self,
     ]
 
     static func run(_ arguments: [String]) -> Int32 {

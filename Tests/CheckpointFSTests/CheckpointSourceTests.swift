@@ -254,3 +254,16 @@ struct CommandOutput {
     var output: Data
     var error: String
 }
+
+/// The built `checkpointfs` program, which lies beside the test resources in the build
+/// products directory.
+enum BuiltTool {
+    static var path: String {
+        Bundle.module.bundleURL.deletingLastPathComponent().path + "/checkpointfs"
+    }
+
+    /// Runs `checkpointfs` with `arguments`; a non-zero exit is a result, not an error.
+    static func run(_ arguments: [String]) throws -> CommandOutput {
+        try runCommand([path] + arguments, allowFailure: true)
+    }
+}
