@@ -8,6 +8,9 @@ enum Tool {
     static let commands: [any ToolCommand.Type] = [
         CommitCommand.self,
         CreateCommand.self,
+        ImportCommand.self,
+        RuntimeCheckCommand.self,
+        LabelCommand.self,
     ]
 
     static func run(_ arguments: [String]) -> Int32 {
