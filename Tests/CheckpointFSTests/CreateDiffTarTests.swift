@@ -90,7 +90,7 @@ import Testing
         let plan = try CheckpointDiff.create(
             basePath: scratch.base, changedPath: scratch.changed, outputPath: scratch.output,
             options: CreateOptions(allowLossy: true))
-        let tar = try TreeDifference.bytes(of: PathBytes(path: scratch.output + "/rootfs-diff.tar"))
+        let tar = try TestFile.bytes(atPath: scratch.output + "/rootfs-diff.tar")
         let (headers, end) = Self.rawHeaders(tar)
 
         // The archive ends with two zero blocks and nothing after them.
@@ -184,7 +184,7 @@ import Testing
             basePath: scratch.base, changedPath: scratch.changed, outputPath: scratch.output,
             options: CreateOptions(allowLossy: true))
         #expect(plan.members.isEmpty)
-        let text = try TreeDifference.bytes(of: PathBytes(path: scratch.output + "/deleted.files"))
+        let text = try TestFile.bytes(atPath: scratch.output + "/deleted.files")
         #expect(String(decoding: text, as: UTF8.self) == "[\n  \"/a\",\n  \"/quote \\\"b\\\"\"\n]")
         #expect(try DeletedList.parse(text, file: "deleted.files") == ["/a", "/quote \"b\""])
         // Nothing to put in the tar: like podman, no tar at all.
