@@ -17,13 +17,12 @@ struct CreateCommand: ToolCommand {
         OptionSpec(long: "output", short: "o", takesValue: true,
                    help: "the directory to write into (made if missing)", valueName: "DIR"),
         OptionSpec(long: "allow-lossy", short: nil, takesValue: false,
-                   help: "write even what cannot be expressed exactly, with warnings"),
+                   help: "also write what cannot come back exactly, with warnings (else exit 3)"),
         OptionSpec(long: "no-rebuild", short: nil, takesValue: false,
-                   help: "list deletions in deleted.files as podman does, rather than "
-                       + "re-creating their directories (whose mtimes are then lost)"),
+                   help: "deletions go to deleted.files as podman's do (their directories' "
+                       + "mtimes are lost)"),
         OptionSpec(long: "trust-mtime", short: nil, takesValue: false,
-                   help: "files with equal size, mtime, mode, owner and xattrs are unchanged "
-                       + "(not read)"),
+                   help: "files with equal size, mtime, mode, owner, xattrs are not read"),
         OptionSpec(long: "list", short: "l", takesValue: false,
                    help: "print the change list (A/C/D lines, as podman diff) first"),
         OptionSpec(long: "quiet", short: "q", takesValue: false, help: "no summary"),
@@ -93,7 +92,7 @@ struct CreateCommand: ToolCommand {
               : "deleted.files: \(plan.deletedPaths.count) paths")
         if !plan.rebuiltDirectories.isEmpty {
             let names = plan.rebuiltDirectories.map(\.displayPath).joined(separator: " ")
-            print("re-created with all their content (entries deleted in them): \(names)")
+            print("re-created with all their content: \(names)")
         }
     }
 }

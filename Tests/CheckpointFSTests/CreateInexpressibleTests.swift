@@ -66,6 +66,22 @@ import Testing
         #expect(rest.isEmpty, "\(rest)")
     }
 
+    @Test func eachStampedDirectoryIsReportedOnce() throws {
+        let scratch = try CreateScratch()
+        for directory in ["top", "top/d", "top/d/b"] { try scratch.inBase.directory(directory) }
+        for file in ["top/d/a", "top/d/b/x", "top/d/c"] { try scratch.inBase.file(file, "") }
+        try scratch.copyBaseToChanged()
+        for file in ["top/d/a", "top/d/b/x", "top/d/c"] { try scratch.inChanged.remove(file) }
+
+        let plan = try CheckpointDiff.plan(
+            base: try FileDescriptor.openDirectory(atPath: scratch.base),
+            changed: try FileDescriptor.openDirectory(atPath: scratch.changed),
+            options: CreateOptions(rebuildDirectories: false))
+        #expect(plan.deletedPaths.map(\.displayPath) == ["/top/d/a", "/top/d/b/x", "/top/d/c"])
+        #expect(plan.inexpressible.map(\.path.displayPath) == ["/top/d", "/top/d/b"])
+        #expect(plan.inexpressible.allSatisfy { $0.reason == .directoryTimeStampedByDeletion })
+    }
+
     @Test func emptyXattrValuesAndSocketsAreReported() throws {
         let scratch = try CreateScratch()
         try scratch.inBase.directory("d")

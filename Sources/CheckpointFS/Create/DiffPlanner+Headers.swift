@@ -16,11 +16,12 @@ extension DiffPlanner {
 
         // The deleted list runs after the tar: whatever it stamps stays stamped.
         var stampedByDeletion: [PathBytes] = []
+        var seen: Set<PathBytes> = []
         for path in deletedPaths {
             let parent = Self.parent(of: path)
             if parent.isEmpty {
                 rootStamped = true
-            } else if stampedByDeletion.last != parent {
+            } else if seen.insert(parent).inserted {
                 stampedByDeletion.append(parent)
             }
             if String(validating: path, as: UTF8.self) == nil {
