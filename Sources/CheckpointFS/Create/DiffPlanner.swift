@@ -144,117 +144,113 @@ final class DiffPlanner {
     }
 
     private func visitDirectory(_ entry: WalkEntry) throws {
-        let (name, path, now, before) = (entry.name, entry.path, entry.now, entry.before)
-        let (parent, baseParent, parentFresh) = (entry.parent, entry.baseParent, entry.parentFresh)
-        let directory = try parent.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        let directory = try entry.parent.openChild(entry.name,
+                                                   flags: O_RDONLY | CKPT_O_DIRECTORY)
         let xattrs = try Self.xattrs(of: directory)
-        let header = Self.member(path, kind: .directory, now, xattrs: xattrs)
+        let header = Self.member(entry.path, kind: .directory, entry.now, xattrs: xattrs)
         let changedNames = try Self.sortedNames(directory)
 
-        guard let before, before.isDirectory, let baseParent else {
+        guard let before = entry.before, before.isDirectory, let baseParent = entry.baseParent
+        else {
             // Added, or replacing a non-directory: the member makes it, its content follows.
-            record(before == nil ? .added : .changed, path, isDirectory: true)
+            record(entry.before == nil ? .added : .changed, entry.path, isDirectory: true)
             slots.append(header)
-            try walk(path, changed: directory, base: nil, fresh: true,
+            try walk(entry.path, changed: directory, base: nil, fresh: true,
                      changedNames: changedNames, baseNames: [])
             return
         }
 
-        let baseDirectory = try baseParent.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        let baseDirectory = try baseParent.openChild(entry.name,
+                                                     flags: O_RDONLY | CKPT_O_DIRECTORY)
         let baseXattrs = try Self.xattrs(of: baseDirectory)
         let baseNames = try Self.sortedNames(baseDirectory)
-        let metadataChanged = !now.sameHeader(as: before) || !Self.same(xattrs, baseXattrs)
-        if metadataChanged { record(.changed, path, isDirectory: true) }
+        let metadataChanged = !entry.now.sameHeader(as: before) || !Self.same(xattrs, baseXattrs)
+        if metadataChanged { record(.changed, entry.path, isDirectory: true) }
 
         let removedXattrs = baseXattrs.map(\.name).filter { name in
             !xattrs.contains { $0.name == name }
         }
         let kept = Set(changedNames)
         let lostEntries = baseNames.contains { !kept.contains($0) }
-        var fresh = parentFresh
-        if parentFresh {
+        var fresh = entry.parentFresh
+        if entry.parentFresh {
             slots.append(header)
         } else if options.rebuildDirectories && (lostEntries || !removedXattrs.isEmpty) {
             slots.append(PlannedMember(
-                path: path, kind: .regular, role: .placeholder, permissions: 0o600, uid: 0,
-                gid: 0, mtime: Timestamp(seconds: now.mtime.seconds, nanoseconds: 0), size: 0,
-                xattrs: [], source: nil))
+                path: entry.path, kind: .regular, role: .placeholder, permissions: 0o600,
+                uid: 0, gid: 0, mtime: Timestamp(seconds: entry.now.mtime.seconds, nanoseconds: 0),
+                size: 0, xattrs: [], source: nil))
             slots.append(header)
-            rebuiltDirectories.append(path)
+            rebuiltDirectories.append(entry.path)
             fresh = true
         } else {
             var merging = header
             merging.role = .mergedDirectory
-            mergedDirectories[path] = MergedDirectory(
+            mergedDirectories[entry.path] = MergedDirectory(
                 slot: slots.count, header: merging, changed: metadataChanged,
                 baseXattrs: baseXattrs)
             slots.append(nil)
             if !removedXattrs.isEmpty {
                 inexpressible.append(.init(
-                    path: Self.absolute(path),
+                    path: Self.absolute(entry.path),
                     reason: .xattrsRemovedFromDirectory(names: removedXattrs.map(\.displayPath))))
             }
         }
-        try walk(path, changed: directory, base: baseDirectory, fresh: fresh,
+        try walk(entry.path, changed: directory, base: baseDirectory, fresh: fresh,
                  changedNames: changedNames, baseNames: baseNames)
     }
 
     private func visitNonDirectory(_ entry: WalkEntry) throws {
-        let (name, path, now, before) = (entry.name, entry.path, entry.now, entry.before)
-        let (parent, baseParent, parentFresh) = (entry.parent, entry.baseParent, entry.parentFresh)
-        let xattrs = try Self.xattrs(of: parent.openChild(name, flags: CKPT_O_PATH))
-        let target = now.kind == .symlink ? try parent.readLink(name) : []
+        let xattrs = try Self.xattrs(of: entry.parent.openChild(entry.name, flags: CKPT_O_PATH))
+        let target = entry.now.kind == .symlink ? try entry.parent.readLink(entry.name) : []
 
         var equal = false
-        if let before, let baseParent {
-            equal = try same(name, now: now, xattrs: xattrs, symlinkTarget: target,
-                             in: parent, as: before, in: baseParent)
-            if !equal || now.linkCount != before.linkCount {
-                record(.changed, path, isDirectory: false)
+        if let before = entry.before {
+            equal = try same(entry, xattrs: xattrs, symlinkTarget: target)
+            if !equal || entry.now.linkCount != before.linkCount {
+                record(.changed, entry.path, isDirectory: false)
             }
         } else {
-            record(.added, path, isDirectory: false)
+            record(.added, entry.path, isDirectory: false)
         }
 
-        let keepable = equal && !parentFresh ? before?.inode : nil
-        if keepable != nil && now.linkCount == 1 && before?.linkCount == 1 { return }
+        let keepable = equal && !entry.parentFresh ? entry.before?.inode : nil
+        if keepable != nil && entry.now.linkCount == 1 && entry.before?.linkCount == 1 { return }
         linkCandidates.append(LinkCandidate(
-            slot: slots.count, path: path, status: now, xattrs: xattrs, symlinkTarget: target,
-            keepable: keepable))
+            slot: slots.count, path: entry.path, status: entry.now, xattrs: xattrs,
+            symlinkTarget: target, keepable: keepable))
         slots.append(nil)
     }
 
-    /// Whether the entry `name` of the changed root equals the base entry of the same name:
+    /// Whether a non-directory of the changed root equals the base entry of the same name:
     /// header fields, xattrs, symlink target and, when `compareContents`, the bytes.
     private func same(
-        _ name: PathBytes,
-        now: EntryStatus,
+        _ entry: WalkEntry,
         xattrs: [(name: PathBytes, value: [UInt8])],
-        symlinkTarget: PathBytes,
-        in parent: FileDescriptor,
-        as before: EntryStatus,
-        in baseParent: FileDescriptor
+        symlinkTarget: PathBytes
     ) throws -> Bool {
-        guard now.sameHeader(as: before) else { return false }
-        let baseXattrs = try Self.xattrs(of: baseParent.openChild(name, flags: CKPT_O_PATH))
+        guard let before = entry.before, let baseParent = entry.baseParent,
+              entry.now.sameHeader(as: before)
+        else { return false }
+        let baseXattrs = try Self.xattrs(of: baseParent.openChild(entry.name, flags: CKPT_O_PATH))
         guard Self.same(xattrs, baseXattrs) else { return false }
-        switch now.kind {
+        switch entry.now.kind {
         case .symlink:
-            return try baseParent.readLink(name) == symlinkTarget
+            return try baseParent.readLink(entry.name) == symlinkTarget
         case .regular where options.compareContents:
-            return try sameContents(name, in: parent, name, in: baseParent)
+            return try sameContents(entry.name, in: entry.parent, and: baseParent)
         default:
             return true
         }
     }
 
-    /// Compares two regular files byte for byte; their sizes are known to be equal.
+    /// Compares the regular files `name` of two directories byte for byte; their sizes are
+    /// known to be equal.
     private func sameContents(
-        _ name: PathBytes, in parent: FileDescriptor,
-        _ baseName: PathBytes, in baseParent: FileDescriptor
+        _ name: PathBytes, in parent: FileDescriptor, and baseParent: FileDescriptor
     ) throws -> Bool {
         let file = try parent.openChild(name, flags: O_RDONLY)
-        let baseFile = try baseParent.openChild(baseName, flags: O_RDONLY)
+        let baseFile = try baseParent.openChild(name, flags: O_RDONLY)
         while true {
             let count = try file.readFully(into: &changedBuffer)
             let baseCount = try baseFile.readFully(into: &baseBuffer, upTo: count)
