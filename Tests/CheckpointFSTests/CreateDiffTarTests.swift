@@ -31,7 +31,9 @@ import Testing
         }
         var headers: [RawHeader] = []
         var offset = 0
-        while offset + 512 <= bytes.count, bytes[offset..<offset + 512].contains(where: { $0 != 0 }) {
+        while offset + 512 <= bytes.count,
+              bytes[offset..<offset + 512].contains(where: { $0 != 0 })
+        {
             let prefix = field(offset + 345, 155)
             let name = (prefix.isEmpty ? [] : prefix + [UInt8(ascii: "/")]) + field(offset, 100)
             let size = octal(offset + 124, 12)
@@ -103,7 +105,8 @@ import Testing
             #expect(header.ownerNames.isEmpty, "\(header.name) names an owner")
             #expect(!header.name.hasPrefix("./") && !header.name.hasPrefix("/"))
         }
-        let long = "d/" + String(repeating: "a", count: 90) + "/" + String(repeating: "b", count: 90)
+        let long = "d/" + String(repeating: "a", count: 90) + "/"
+            + String(repeating: "b", count: 90)
         // libarchive names a sparse member's ustar header GNUSparseFile.0/NAME; its PAX
         // record GNU.sparse.name holds the real name.
         #expect(members.map(\.name) == [
@@ -169,6 +172,44 @@ import Testing
         #expect(process.terminationStatus == 0)
         #expect(names.split(separator: "\n").map(String.init)
                 == index.members.map(\.name.displayPath))
+    }
+
+    /// A member over 8 GiB (the ustar size field's limit) with holes: a PAX size, a sparse
+    /// map, and a few kilobytes in the tar.
+    @Test func hugeSparseFileRoundTrips() throws {
+        let scratch = try CreateScratch()
+        try scratch.inBase.directory("d")
+        try scratch.copyBaseToChanged()
+        try scratch.inChanged.file("d/huge", "")
+        let size: Int64 = 9 << 30
+        let fd = open(scratch.inChanged.full("d/huge"), O_WRONLY)
+        #expect(fd >= 0)
+        let marks: [(Int64, String)] = [(0, "start"), (5 << 30, "middle"), (size - 3, "end")]
+        for (offset, text) in marks {
+            _ = Array(text.utf8).withUnsafeBytes {
+                pwrite(fd, $0.baseAddress, $0.count, off_t(offset))
+            }
+        }
+        close(fd)
+
+        try scratch.createAndApply(options: CreateOptions())
+        let tarSize = try FileDescriptor.open(atPath: scratch.output + "/rootfs-diff.tar")
+            .stat().st_size
+        #expect(tarSize < 1 << 20)
+        let member = try TarIndex(path: scratch.output + "/rootfs-diff.tar").members
+            .first { $0.name == PathBytes(path: "d/huge") }
+        #expect(member?.size == size)
+
+        let applied = try FileDescriptor.open(atPath: scratch.applied + "/d/huge")
+        #expect(try applied.stat().st_size == Int(size))
+        for (offset, text) in marks {
+            var buffer = [UInt8](repeating: 0, count: text.utf8.count)
+            let count = buffer.withUnsafeMutableBytes {
+                pread(applied.raw, $0.baseAddress, $0.count, off_t(offset))
+            }
+            #expect(count == buffer.count && buffer == Array(text.utf8), "at \(offset)")
+        }
+        #expect(try scratch.appliedDifference(ignoring: [.sha256]).isEmpty)
     }
 
     @Test func deletedListIsPodmansJSON() throws {
