@@ -10,9 +10,10 @@ import Glibc
 /// files, and files replaced by directories and the reverse. What no diff can express is
 /// reported by name (`DiffPlan.inexpressible`) rather than silently lost.
 ///
-/// Both roots are read only through descriptors: every directory is opened with O_NOFOLLOW
-/// and every file with openat2(2) and RESOLVE_NO_SYMLINKS, so a symlink in either root is
-/// never followed.
+/// Both roots are read only through descriptors: names are looked up one directory at a
+/// time with O_NOFOLLOW and AT_SYMLINK_NOFOLLOW, and file data is read through openat2(2)
+/// with RESOLVE_NO_SYMLINKS, so a symlink in either root is never followed. The roots must
+/// not change while `create` runs, and the output directory must lie outside both.
 public enum CheckpointDiff {
     /// Compares `changed` with `base` and decides the diff, writing nothing.
     public static func plan(
@@ -46,16 +47,18 @@ public enum CheckpointDiff {
     ) throws {
         let tarName = PathBytes(path: CheckpointSource.diffTarName)
         let deletedListName = PathBytes(path: CheckpointSource.deletedListName)
-        try output.removeTree(tarName)
-        if !plan.members.isEmpty {
+        if plan.members.isEmpty {
+            try output.removeTree(tarName)
+        } else {
             try replace(tarName, in: output) { file in
                 let writer = try DiffTarWriter(output: file, displayName: output.childPath(tarName))
                 for member in plan.members { try writer.write(member, from: changed) }
                 try writer.finish()
             }
         }
-        try output.removeTree(deletedListName)
-        if !plan.deletedPaths.isEmpty {
+        if plan.deletedPaths.isEmpty {
+            try output.removeTree(deletedListName)
+        } else {
             try replace(deletedListName, in: output) { file in
                 let text = DeletedList.encode(plan.deletedPaths)
                 try text.withUnsafeBytes { try file.write($0, at: 0) }

@@ -31,7 +31,7 @@ final class DiffTarWriter {
         // Only SCHILY.xattr.* records: the LIBARCHIVE.xattr.* twins would make libarchive
         // readers see every xattr twice, and podman does not write them.
         try require(archive_write_set_format_option(archive, "pax", "xattrheader", "SCHILY"),
-                  member: nil)
+                    member: nil)
         try require(archive_write_set_bytes_in_last_block(archive, 1), member: nil)
         try require(archive_write_open_fd(archive, output.raw), member: nil)
     }
@@ -148,10 +148,10 @@ final class DiffTarWriter {
             var at = offset
             while remaining > 0 {
                 let wanted = Int(min(remaining, Int64(buffer.count)))
-                let offset = off_t(at)
+                let readAt = off_t(at)
                 let count = try check("pread", file.path) {
                     buffer.withUnsafeMutableBytes {
-                        pread(file.raw, $0.baseAddress, wanted, offset)
+                        pread(file.raw, $0.baseAddress, wanted, readAt)
                     }
                 }
                 if count == 0 {
