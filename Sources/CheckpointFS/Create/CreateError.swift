@@ -13,7 +13,8 @@ public enum CreateError: Error, Sendable, CustomStringConvertible {
         case .inexpressible(let changes):
             let lines = changes.map { "  " + $0.description }.joined(separator: "\n")
             return "\(changes.count) change(s) cannot be expressed in a diff tar and "
-                + "deleted list (allow them, reported, with --allow-lossy):\n" + lines
+                + "deleted list, so nothing was written (allowing lossy output writes the "
+                + "diff anyway and reports each):\n" + lines
         case .archive(let file, let member?, let reason):
             return "\(file): member '\(member)': \(reason)"
         case .archive(let file, nil, let reason):

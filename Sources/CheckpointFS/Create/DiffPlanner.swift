@@ -238,6 +238,8 @@ final class DiffPlanner {
         case .symlink:
             return try baseParent.readLink(entry.name) == symlinkTarget
         case .regular where options.compareContents:
+            // One inode seen from both roots (a hard-linked copy) needs no reading.
+            if entry.now.inode == before.inode { return true }
             return try sameContents(entry.name, in: entry.parent, and: baseParent)
         default:
             return true
