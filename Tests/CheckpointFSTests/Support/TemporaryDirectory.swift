@@ -53,7 +53,7 @@ final class TemporaryDirectory: @unchecked Sendable {
     /// Removes every entry of a directory, depth first.
     private static func empty(_ directory: FileDescriptor, device: dev_t) throws(SystemError) {
         _ = try check("fchmod", directory.path) { fchmod(directory.raw, 0o700) }
-        for (name, _) in try directory.directoryEntries() {
+        for name in try directory.directoryEntries().map(\.name) {
             guard let info = try directory.statChild(name) else { continue }
             var flags: Int32 = 0
             if info.st_mode & 0o170_000 == 0o040_000 {
