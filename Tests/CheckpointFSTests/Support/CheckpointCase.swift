@@ -47,6 +47,11 @@ struct CheckpointCase: Sendable, CustomStringConvertible {
     /// The reference's run on the case: `oracle.rc`, `oracle.stderr`, `expected.snap`.
     var reference: ReferenceRecord { ReferenceRecord(folder: "cases/" + name) }
 
+    /// `expected.snap`: the root after the reference ran, mtimes it stamped read `FRESH`.
+    func referenceSnapshot() throws -> TreeSnapshot {
+        try reference.snapshot()
+    }
+
     /// Copies the case's checkpoint files into `destination`, creating it; the folder is
     /// created even for a case with neither file.
     func copyCheckpoint(to destination: String) throws {
