@@ -173,12 +173,19 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         insert(node, named: name, in: directory)
     }
 
-    public func directoryMark(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        directory.children[name]!
-    }
-
-    public func setDirectoryTime(_ time: Timestamp, of mark: ViewNode, at path: [PathBytes]) {
-        if !mark.detached && mark.isDirectory { mark.mtime = time }
+    public func setTime(_ time: Timestamp, of name: PathBytes, in directory: ViewNode) throws {
+        let node: ViewNode
+        if let child = directory.children[name] {
+            node = child
+        } else {
+            let path = childPath(directory.lowerDirectory!, name)
+            guard let info = try lower.stat(path) else {
+                throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
+            }
+            node = info.st_mode & S_IFMT == S_IFDIR
+                ? try self.directory(name, in: directory) : try promote(info, path: path)
+        }
+        node.mtime = time
     }
 
     // MARK: Nodes
@@ -225,9 +232,9 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         return node
     }
 
-    /// Marks a removed node and everything below it; returns whether any was a member's.
+    /// Accounts for a removed node and everything below it: hard-linked inodes lose a link.
+    /// Returns whether any of it was a member's.
     private func detach(_ node: ViewNode) throws -> Bool {
-        node.detached = true
         guard node.isDirectory else {
             node.nlink -= 1
             return node.fromMember
