@@ -1,10 +1,6 @@
 #ifndef CHECKPOINTFS_CARCHIVE_SHIM_H
 #define CHECKPOINTFS_CARCHIVE_SHIM_H
 
-/* Every C module sees the same glibc declarations as CSystem. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,10 +1,6 @@
 #ifndef CHECKPOINTFS_CFUSE3_SHIM_H
 #define CHECKPOINTFS_CFUSE3_SHIM_H
 
-/* Every C module sees the same glibc declarations as CSystem. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 
 /* 3.12 keeps fuse_session_loop_mt a real function taking a fuse_loop_config. */
 #define FUSE_USE_VERSION 312

@@ -6,6 +6,7 @@ import Glibc
 enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
+        CommitCommand.self,
     ]
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -33,7 +33,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
 }
 
 /// The rule an entry broke.
-public enum Refusal: Equatable, Sendable, CustomStringConvertible {
+public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// Its name climbs above the root (`../x`, `a/../../x`, `..`).
     case climbsAboveRoot
     /// It names the root itself (a deleted path `/` or empty).

@@ -100,7 +100,7 @@ public final class FileDescriptor: @unchecked Sendable {
     }
 
     /// The names in this directory, without `.` and `..`, in the order the kernel gives them.
-    public func directoryEntries() throws(SystemError) -> [(name: PathBytes, type: UInt8)] {
+    public func directoryEntries() throws(SystemError) -> [DirectoryEntry] {
         let copy = try check("dup", path) { dup(raw) }
         guard let stream = fdopendir(copy) else {
             let code = ckpt_errno()
@@ -109,7 +109,7 @@ public final class FileDescriptor: @unchecked Sendable {
         }
         defer { closedir(stream) }
         rewinddir(stream)
-        var entries: [(name: PathBytes, type: UInt8)] = []
+        var entries: [DirectoryEntry] = []
         while true {
             ckpt_set_errno(0)
             guard let entry = readdir(stream) else {
@@ -123,7 +123,16 @@ public final class FileDescriptor: @unchecked Sendable {
                 Array(raw.prefix { $0 != 0 })
             }
             if name == [0x2e] || name == [0x2e, 0x2e] { continue }
-            entries.append((name, entry.pointee.d_type))
+            entries.append(DirectoryEntry(name: name, type: entry.pointee.d_type,
+                                          inode: UInt64(entry.pointee.d_ino)))
         }
     }
+}
+
+/// One entry of a directory as getdents(2) reports it.
+public struct DirectoryEntry: Sendable {
+    public var name: PathBytes
+    /// `DT_*`; `DT_UNKNOWN` where the file system does not say.
+    public var type: UInt8
+    public var inode: UInt64
 }

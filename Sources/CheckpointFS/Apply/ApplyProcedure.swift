@@ -1,0 +1,240 @@
+/// The one algorithm that decides how a checkpoint changes a root.
+///
+/// It walks the diff tar's members in order, then the deleted list, and tells a target what
+/// to do at each step, resolving every path itself: names are cleaned by `RootPath`, each
+/// component is looked up without following it, and a symlink met on the way is resolved as
+/// if the root were `/`. The view runs it against the virtual tree, the commit against the
+/// real root; running it against the virtual tree first is also the validation that lets a
+/// commit refuse a checkpoint before it writes anything.
+struct ApplyProcedure<Target: ApplyTarget> {
+    let target: Target
+    let index: TarIndex
+    let deletedList: DeletedPaths
+    /// Called after each member with its index, for progress.
+    var onMember: ((Int) -> Void)? = nil
+
+    /// The symlinks followed while resolving one path before it is refused, as the kernel's
+    /// limit (`MAXSYMLINKS`).
+    static var symlinkLimit: Int { 40 }
+
+    /// Applies every member, then removes every deleted path.
+    func run() throws -> ApplyOutcome {
+        var outcome = ApplyOutcome()
+        var pendingTimes: [(Timestamp, Target.DirectoryMark, [PathBytes])] = []
+
+        for member in index.members {
+            try apply(member, outcome: &outcome, pendingTimes: &pendingTimes)
+            onMember?(member.index)
+        }
+        // The reference stamps directories after the last member, in header order.
+        for (time, mark, path) in pendingTimes {
+            try target.setDirectoryTime(time, of: mark, at: path)
+        }
+        for (position, path) in deletedList.paths.enumerated() {
+            try remove(path, position: position, outcome: &outcome)
+        }
+        return outcome
+    }
+
+    // MARK: Members
+
+    private func apply(
+        _ member: TarMember,
+        outcome: inout ApplyOutcome,
+        pendingTimes: inout [(Timestamp, Target.DirectoryMark, [PathBytes])]
+    ) throws {
+        let refuse = { (reason: Refusal) in
+            CheckpointError.refusedMember(
+                file: index.displayName, member: member.name.displayPath, reason: reason)
+        }
+        let components: [PathBytes]
+        switch RootPath.components(of: member.name) {
+        case .success(let value): components = value
+        case .failure(let reason): throw refuse(reason)
+        }
+        guard let name = components.last else { return }  // `.`, `./`, `/`: the root itself
+
+        let applied = try effective(member, refuse: refuse)
+        guard let parent = try resolve(components.dropLast(), creatingMissing: true,
+                                       refuse: refuse)
+        else { preconditionFailure("resolve creates missing directories") }
+        let existing = try target.entryType(name, in: parent.directory)
+
+        switch applied.kind {
+        case .directory:
+            if existing == .directory {
+                try target.mergeDirectory(applied, named: name, in: parent.directory)
+            } else {
+                if existing != nil { try target.remove(name, in: parent.directory) }
+                try target.makeDirectory(applied, named: name, in: parent.directory)
+            }
+            let mark = try target.directoryMark(name, in: parent.directory)
+            pendingTimes.append((applied.mtime, mark, parent.path + [name]))
+
+        case .hardLink(let linkName):
+            if existing != nil { try target.remove(name, in: parent.directory) }
+            // Resolved after the removal, as the reference does: a link to itself is missing.
+            let (linkParent, targetName) = try resolveLinkTarget(linkName, refuse: refuse)
+            try target.link(applied, named: name, in: parent.directory,
+                            to: targetName, in: linkParent.directory)
+
+        default:
+            if existing != nil { try target.remove(name, in: parent.directory) }
+            try target.create(applied, named: name, in: parent.directory)
+            outcome.bytesWritten += applied.storedSize
+        }
+        outcome.membersApplied += 1
+    }
+
+    /// The member as it is applied: `security.selinux` and empty xattrs are dropped as the
+    /// reference drops them, and xattrs the kernel would refuse are refused up front.
+    private func effective(
+        _ member: TarMember,
+        refuse: (Refusal) -> CheckpointError
+    ) throws -> TarMember {
+        var applied = member
+        applied.xattrs = member.xattrs.filter {
+            $0.name != Array("security.selinux".utf8) && !$0.value.isEmpty
+        }
+        let takesUserXattrs: Bool
+        switch member.kind {
+        case .regular, .directory: takesUserXattrs = true
+        default: takesUserXattrs = false
+        }
+        // xattr(7): user.* xattrs exist only on regular files and directories.
+        if !takesUserXattrs,
+           let user = applied.xattrs.first(where: { $0.name.starts(with: Array("user.".utf8)) })
+        {
+            throw refuse(.xattrNotAllowed(
+                name: user.name.displayPath,
+                reason: "user xattrs exist only on regular files and directories"))
+        }
+        return applied
+    }
+
+    private func resolveLinkTarget(
+        _ linkName: PathBytes,
+        refuse: (Refusal) -> CheckpointError
+    ) throws -> (ResolvedDirectory<Target.Directory>, PathBytes) {
+        let components: [PathBytes]
+        switch RootPath.components(of: linkName) {
+        case .success(let value): components = value
+        case .failure(let reason): throw refuse(reason)
+        }
+        let shown = linkName.displayPath
+        guard let targetName = components.last else {
+            throw refuse(.hardLinkToDirectory(target: shown))
+        }
+        guard let parent = try resolve(components.dropLast(), creatingMissing: false,
+                                       refuse: refuse)
+        else { throw refuse(.hardLinkTargetMissing(target: shown)) }
+        switch try target.entryType(targetName, in: parent.directory) {
+        case nil: throw refuse(.hardLinkTargetMissing(target: shown))
+        case .directory?: throw refuse(.hardLinkToDirectory(target: shown))
+        default: return (parent, targetName)
+        }
+    }
+
+    // MARK: Deleted paths
+
+    private func remove(_ path: String, position: Int, outcome: inout ApplyOutcome) throws {
+        let refuse = { (reason: Refusal) in
+            CheckpointError.refusedDeletedPath(
+                file: deletedList.displayName, path: path, reason: reason)
+        }
+        let components: [PathBytes]
+        switch RootPath.components(of: Array(path.utf8)) {
+        case .success(let value): components = value
+        case .failure(let reason): throw refuse(reason)
+        }
+        guard let name = components.last else { throw refuse(.namesRoot) }
+        // Like RemoveAll: a path whose parent is missing is already gone.
+        guard let parent = try resolve(components.dropLast(), creatingMissing: false,
+                                       refuse: refuse),
+              try target.entryType(name, in: parent.directory) != nil
+        else { return }
+        let hadTarContent = try target.remove(name, in: parent.directory)
+        outcome.pathsRemoved += 1
+        if hadTarContent { outcome.deletedTarContent.append(path) }
+    }
+
+    // MARK: Resolution
+
+    /// Walks `components` from the root to a directory. Missing directories are made when
+    /// `creatingMissing` (except inside a symlink's target, which must exist); otherwise a
+    /// missing one ends the walk with nil.
+    private func resolve(
+        _ components: ArraySlice<PathBytes>,
+        creatingMissing: Bool,
+        refuse: (Refusal) -> CheckpointError
+    ) throws -> ResolvedDirectory<Target.Directory>? {
+        var stack: [(directory: Target.Directory, name: PathBytes)] = [
+            (try target.rootDirectory, [])
+        ]
+        // Still to walk, last component first; `fromLink` marks parts of a symlink target.
+        var pending: [(name: PathBytes, fromLink: Bool)] =
+            components.reversed().map { ($0, false) }
+        var symlinksFollowed = 0
+        let dot = Array(".".utf8)
+        let dotDot = Array("..".utf8)
+
+        while let (name, fromLink) = pending.popLast() {
+            if name == dot { continue }
+            if name == dotDot {
+                if stack.count > 1 { stack.removeLast() }
+                continue
+            }
+            let current = stack[stack.count - 1].directory
+            let shown = { RootPath.join(stack.dropFirst().map(\.name) + [name]).displayPath }
+            switch try target.entryType(name, in: current) {
+            case .directory?:
+                stack.append((try target.directory(name, in: current), name))
+            case .symlink?:
+                symlinksFollowed += 1
+                if symlinksFollowed > Self.symlinkLimit { throw refuse(.tooManySymlinks) }
+                let link = try target.symlinkTarget(name, in: current)
+                if link.isEmpty { throw refuse(.danglingSymlink(component: shown())) }
+                if link.first == UInt8(ascii: "/") { stack.removeSubrange(1...) }
+                let parts = link.split(separator: UInt8(ascii: "/")).reversed()
+                pending += parts.map { (Array($0), true) }
+            case .other?:
+                throw refuse(.notADirectory(component: shown()))
+            case nil:
+                guard creatingMissing else { return nil }
+                if fromLink { throw refuse(.danglingSymlink(component: shown())) }
+                stack.append((try target.makeImplicitDirectory(name, in: current), name))
+            }
+        }
+        return ResolvedDirectory(directory: stack[stack.count - 1].directory,
+                                 path: stack.dropFirst().map(\.name))
+    }
+}
+
+/// A directory reached by `ApplyProcedure.resolve`, with the symlink-free path to it.
+struct ResolvedDirectory<Directory> {
+    var directory: Directory
+    var path: [PathBytes]
+}
+
+/// What an apply did.
+public struct ApplyOutcome: Sendable, Equatable {
+    public var membersApplied = 0
+    public var pathsRemoved = 0
+    /// Bytes of file data written (or, for the view, served from the tar).
+    public var bytesWritten: Int64 = 0
+    /// Deleted paths that removed content the tar had just put there (podman's order:
+    /// the deletion wins, which loses re-created directories).
+    public var deletedTarContent: [String] = []
+}
+
+/// The deleted list of a checkpoint, parsed.
+public struct DeletedPaths: Sendable {
+    /// `deleted.files` as the user knows it, for messages.
+    public var displayName: String
+    public var paths: [String]
+
+    public init(displayName: String, paths: [String]) {
+        self.displayName = displayName
+        self.paths = paths
+    }
+}

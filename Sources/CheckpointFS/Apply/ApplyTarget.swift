@@ -1,0 +1,59 @@
+/// What an apply step finds at a name, without following it.
+public enum EntryType: Sendable, Equatable {
+    case directory
+    case symlink
+    /// A regular file, device, FIFO or socket.
+    case other
+}
+
+/// Where the apply procedure carries out its decisions: the virtual tree behind the view,
+/// or the real root for a commit.
+///
+/// `ApplyProcedure` decides every step from what a target reports, so two targets that
+/// start from the same tree and are given the same steps end in the same tree. Each method
+/// is one step; none of them resolves paths or follows symlinks on its own.
+protocol ApplyTarget: AnyObject {
+    /// A directory of the tree being built: a node, or a descriptor.
+    associatedtype Directory
+    associatedtype DirectoryMark
+
+    var rootDirectory: Directory { get throws }
+
+    /// What is at `name` in `directory`, like lstat(2); nil when nothing is.
+    func entryType(_ name: PathBytes, in directory: Directory) throws -> EntryType?
+    /// The target of the symlink at `name`.
+    func symlinkTarget(_ name: PathBytes, in directory: Directory) throws -> PathBytes
+    /// The existing directory at `name`.
+    func directory(_ name: PathBytes, in directory: Directory) throws -> Directory
+
+    /// Creates a missing parent directory: mode 0755, owner 0:0, the time of the apply.
+    func makeImplicitDirectory(_ name: PathBytes, in directory: Directory) throws -> Directory
+    /// Removes whatever is at `name`, a directory with everything below it. Returns whether
+    /// what went held entries made by members (known to the virtual tree only).
+    @discardableResult
+    func remove(_ name: PathBytes, in directory: Directory) throws -> Bool
+    /// Creates a new directory from a member's header (its mtime comes at the end).
+    func makeDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: Directory) throws
+    /// Applies a directory member's owner, mode and xattrs to the existing directory.
+    func mergeDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: Directory) throws
+    /// Creates a regular file, symlink, FIFO or device from a member.
+    func create(_ member: TarMember, named name: PathBytes, in directory: Directory) throws
+    /// Makes `name` another name of the inode at `targetName` in `targetDirectory`, then
+    /// gives that inode the member's owner.
+    func link(
+        _ member: TarMember,
+        named name: PathBytes,
+        in directory: Directory,
+        to targetName: PathBytes,
+        in targetDirectory: Directory
+    ) throws
+    /// Something by which `setDirectoryTime` finds the directory at `name` again at the
+    /// end, if it is still there then.
+    func directoryMark(_ name: PathBytes, in directory: Directory) throws -> DirectoryMark
+    /// Sets the mtime of a directory a member made or merged, once every member is in.
+    /// `path` is where it was; a directory replaced since then is left alone.
+    func setDirectoryTime(_ time: Timestamp, of mark: DirectoryMark, at path: [PathBytes])
+        throws
+}

@@ -1,0 +1,42 @@
+/// Turns member names and deleted paths into components relative to the root.
+///
+/// Names are cleaned lexically, as the reference's `filepath.Join` does: leading `/` and `./`
+/// go, `a//b` and `a/./b` collapse, `a/../b` is `b`. A name whose `..` climbs above the root
+/// is refused rather than clamped, so nothing it names can be outside the root.
+enum RootPath {
+    static let maximumPathLength = 4095
+    static let maximumComponentLength = 255
+
+    /// The components of `name` below the root; empty when it names the root itself.
+    static func components(of name: PathBytes) -> Result<[PathBytes], Refusal> {
+        if name.contains(0) { return .failure(.invalidName("it contains a NUL byte")) }
+        if name.count > maximumPathLength {
+            return .failure(.invalidName("it is longer than \(maximumPathLength) bytes"))
+        }
+        var components: [PathBytes] = []
+        for part in name.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if part.count == 1 && part.first == UInt8(ascii: ".") { continue }
+            if part.count == 2 && part.allSatisfy({ $0 == UInt8(ascii: ".") }) {
+                if components.isEmpty { return .failure(.climbsAboveRoot) }
+                components.removeLast()
+                continue
+            }
+            if part.count > maximumComponentLength {
+                return .failure(.invalidName(
+                    "a component is longer than \(maximumComponentLength) bytes"))
+            }
+            components.append(Array(part))
+        }
+        return .success(components)
+    }
+
+    /// `components` joined with `/`, for messages and change lists.
+    static func join(_ components: [PathBytes]) -> PathBytes {
+        var out: PathBytes = []
+        for (index, component) in components.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "/")) }
+            out += component
+        }
+        return out
+    }
+}

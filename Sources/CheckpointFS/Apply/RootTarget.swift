@@ -1,0 +1,139 @@
+import CSystem
+import Glibc
+
+/// The real container root as an apply target: the commit.
+///
+/// Every step is one *at(2) call on the descriptor of a directory that `ApplyProcedure`
+/// reached component by component, each opened with O_NOFOLLOW, so no step can reach
+/// outside the root whatever the root or the tar contains.
+final class RootTarget: ApplyTarget {
+    typealias Directory = FileDescriptor
+    typealias DirectoryMark = LowerIdentity
+
+    let root: FileDescriptor
+    /// The plain diff tar, where member data is read from.
+    let tar: FileDescriptor?
+    private let copier = DataCopier()
+
+    init(root: FileDescriptor, tar: FileDescriptor?) {
+        self.root = root
+        self.tar = tar
+    }
+
+    var rootDirectory: FileDescriptor { root }
+
+    func entryType(_ name: PathBytes, in directory: FileDescriptor) throws -> EntryType? {
+        try directory.statChild(name).map { EntryType(mode: $0.st_mode) }
+    }
+
+    func symlinkTarget(_ name: PathBytes, in directory: FileDescriptor) throws -> PathBytes {
+        try directory.readLink(name)
+    }
+
+    func directory(_ name: PathBytes, in directory: FileDescriptor) throws -> FileDescriptor {
+        try directory.openChild(name, flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
+    }
+
+    func makeImplicitDirectory(_ name: PathBytes, in directory: FileDescriptor) throws
+        -> FileDescriptor
+    {
+        try directory.makeDirectory(name, mode: 0o700)
+        let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        try made.changeOwner(uid: 0, gid: 0)
+        try made.changeMode(0o755)
+        return made
+    }
+
+    @discardableResult
+    func remove(_ name: PathBytes, in directory: FileDescriptor) throws -> Bool {
+        try directory.removeTree(name)
+        return false
+    }
+
+    func makeDirectory(_ member: TarMember, named name: PathBytes, in directory: FileDescriptor)
+        throws
+    {
+        try directory.makeDirectory(name, mode: 0o700)
+        let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        try setMetadata(of: made, from: member)
+    }
+
+    func mergeDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws {
+        let existing = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        try setMetadata(of: existing, from: member)
+    }
+
+    func create(_ member: TarMember, named name: PathBytes, in directory: FileDescriptor) throws {
+        switch member.kind {
+        case .regular:
+            let file = try directory.openChild(
+                name, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            try copier.copy(member, from: tar!, to: file)
+            try setMetadata(of: file, from: member)
+            try file.setTimes(member.mtime)
+            return
+        case .symlink(let target):
+            try directory.makeSymlink(name, target: target)
+        case .fifo:
+            try directory.makeNode(name, mode: S_IFIFO | 0o600, device: 0)
+        case .characterDevice(let major, let minor):
+            try directory.makeNode(name, mode: S_IFCHR | 0o600,
+                                   device: ckpt_makedev_swift(major, minor))
+        case .blockDevice(let major, let minor):
+            try directory.makeNode(name, mode: S_IFBLK | 0o600,
+                                   device: ckpt_makedev_swift(major, minor))
+        case .directory, .hardLink:
+            preconditionFailure("directories and hard links have their own steps")
+        }
+        let made = try directory.openChild(name, flags: CKPT_O_PATH)
+        try made.changeOwner(uid: member.uid, gid: member.gid)
+        for (key, value) in member.xattrs { try made.setExtendedAttribute(key, value) }
+        if case .symlink = member.kind {} else { try made.changeMode(member.permissions) }
+        try directory.setTimes(of: name, member.mtime)
+    }
+
+    func link(
+        _ member: TarMember,
+        named name: PathBytes,
+        in directory: FileDescriptor,
+        to targetName: PathBytes,
+        in targetDirectory: FileDescriptor
+    ) throws {
+        try directory.makeHardLink(name, to: targetName, in: targetDirectory)
+        // The reference chowns the new name, which is the shared inode: both names change.
+        try directory.openChild(name, flags: CKPT_O_PATH)
+            .changeOwner(uid: member.uid, gid: member.gid)
+    }
+
+    func directoryMark(_ name: PathBytes, in directory: FileDescriptor) throws -> LowerIdentity {
+        guard let info = try directory.statChild(name) else {
+            throw SystemError(errno: ENOENT, operation: "fstatat", path: directory.path)
+        }
+        return LowerIdentity(info)
+    }
+
+    func setDirectoryTime(_ time: Timestamp, of mark: LowerIdentity, at path: [PathBytes])
+        throws
+    {
+        var directory = root
+        for component in path.dropLast() {
+            guard let next = try? directory.openChild(component,
+                                                      flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
+            else { return }
+            directory = next
+        }
+        guard let name = path.last, let info = try directory.statChild(name),
+              info.st_mode & S_IFMT == S_IFDIR, LowerIdentity(info) == mark
+        else { return }
+        try directory.setTimes(of: name, time)
+    }
+
+    /// Owner, xattrs, then mode: chown(2) clears setuid and setgid bits, so mode comes last.
+    private func setMetadata(of file: FileDescriptor, from member: TarMember) throws {
+        try file.changeOwner(uid: member.uid, gid: member.gid)
+        for (key, value) in member.xattrs { try file.setExtendedAttribute(key, value) }
+        try file.changeMode(member.permissions)
+    }
+}

@@ -1,0 +1,149 @@
+import CArchive
+import Glibc
+
+/// One archive read through libarchive, front to back: headers in order, data by block.
+///
+/// Every decompression filter libarchive knows is enabled, so gzip, zstd, xz and the rest
+/// are recognised by their bytes, never by the file name. The reader keeps the descriptor
+/// it reads from, so the file that was opened is the file that is read.
+final class ArchiveReader {
+    /// How the bytes are laid out once decompressed.
+    enum Layout {
+        /// A tar archive (ustar, PAX, GNU) of members.
+        case tar
+        /// A single stream with no members: reading it decompresses one file.
+        case raw
+    }
+
+    /// The header of the member the reader stands on.
+    struct Header {
+        /// The name exactly as the archive holds it.
+        var name: PathBytes
+        /// The `AE_IF*` type bits; libarchive reports hard links with type 0.
+        var fileType: UInt32
+        /// The member is a hard link to an earlier member.
+        var isHardLink: Bool
+        /// Bytes of data the member holds (its logical size when sparse).
+        var size: Int64
+
+        var isRegularFile: Bool { !isHardLink && fileType == CKPT_AE_IFREG }
+    }
+
+    /// The archive's name in messages, such as `ckrich.tar.zst`.
+    let displayName: String
+    private let file: FileDescriptor
+    private let handle: OpaquePointer
+    /// The name of the current member, for messages.
+    private var currentMember: String?
+
+    /// Opens `file` for reading with archive_read_open_fd(3), every filter enabled.
+    ///
+    /// - Throws: `CheckpointError.malformedArchive` when libarchive cannot start reading.
+    init(file: FileDescriptor, displayName: String, layout: Layout) throws(CheckpointError) {
+        guard let handle = archive_read_new() else {
+            fatalError("archive_read_new: out of memory")
+        }
+        self.file = file
+        self.displayName = displayName
+        self.handle = handle
+
+        archive_read_support_filter_all(handle)
+        switch layout {
+        case .tar: archive_read_support_format_tar(handle)
+        case .raw: archive_read_support_format_raw(handle)
+        }
+        // Filters are chosen here, from the first bytes; the format at the first header.
+        if archive_read_open_fd(handle, file.raw, 64 * 1024) != ARCHIVE_OK {
+            throw failure()
+        }
+    }
+
+    deinit {
+        archive_read_free(handle)
+    }
+
+    /// libarchive's name of the decompression filter (`gzip`, `zstd`, ...), or `nil` when the
+    /// file is not compressed.
+    var compression: String? {
+        // Filter 0 is the one nearest the format; the last one is the file itself.
+        guard archive_filter_count(handle) > 1, let name = archive_filter_name(handle, 0) else {
+            return nil
+        }
+        return String(cString: name)
+    }
+
+    /// Moves to the next member with archive_read_next_header(3); `nil` at the end.
+    ///
+    /// Warnings (such as a name that does not convert to the locale) are not failures.
+    func nextHeader() throws(CheckpointError) -> Header? {
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(handle, &entry)
+        if status == ARCHIVE_EOF { return nil }
+        guard status >= ARCHIVE_WARN, let entry else { throw failure() }
+
+        let name = archive_entry_pathname(entry).map { pointer in
+            Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+        } ?? []
+        currentMember = name.displayPath
+        return Header(
+            name: name,
+            fileType: UInt32(archive_entry_filetype(entry)),
+            isHardLink: archive_entry_hardlink(entry) != nil,
+            size: archive_entry_size(entry)
+        )
+    }
+
+    /// Hands each block of the current member's data to `body` with its offset in the member,
+    /// using archive_read_data_block(3). Blocks of a sparse member leave holes between them.
+    ///
+    /// - Throws: `CheckpointError.malformedArchive` naming the member when the data cannot be
+    ///   read, or what `body` throws.
+    func readData(_ body: (_ offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
+        var block: UnsafeRawPointer?
+        var length = 0
+        var offset: Int64 = 0
+        while true {
+            let status = archive_read_data_block(handle, &block, &length, &offset)
+            if status == ARCHIVE_EOF { return }
+            guard status >= ARCHIVE_WARN else { throw failure() }
+            try body(offset, UnsafeRawBufferPointer(start: block, count: length))
+        }
+    }
+
+    /// The current member's data in memory, holes filled with zeros.
+    ///
+    /// - Throws: `CheckpointError.malformedArchive` when the data cannot be read or would
+    ///   exceed `limit` bytes.
+    func readAll(limit: Int) throws(CheckpointError) -> [UInt8] {
+        var contents: [UInt8] = []
+        do {
+            try readData { offset, bytes in
+                let end = Int(offset) + bytes.count
+                guard end <= limit else { throw tooLarge(limit: limit) }
+                if contents.count < end {
+                    contents.append(contentsOf: repeatElement(0, count: end - contents.count))
+                }
+                contents.replaceSubrange(Int(offset)..<end, with: bytes)
+            }
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            preconditionFailure("readAll: unexpected error \(error)")
+        }
+        return contents
+    }
+
+    private func tooLarge(limit: Int) -> CheckpointError {
+        .malformedArchive(file: displayName, member: currentMember,
+                          reason: "larger than \(limit) bytes")
+    }
+
+    /// The error libarchive reports for the last call, naming the current member if any.
+    private func failure() -> CheckpointError {
+        let reason = archive_error_string(handle).map { String(cString: $0) }
+            ?? "libarchive failed without a message"
+        return .malformedArchive(file: displayName, member: currentMember, reason: reason)
+    }
+}

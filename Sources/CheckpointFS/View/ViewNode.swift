@@ -1,0 +1,85 @@
+import Glibc
+
+/// An inode of the view that differs from the lower root: made by a member, a lower
+/// directory the checkpoint changes something in, or a lower inode a member links to.
+///
+/// Nodes are built by `ApplyProcedure` while the view is set up and never change after;
+/// the view reads them from many threads without locks.
+public final class ViewNode: @unchecked Sendable {
+    /// Where a regular file's bytes are.
+    public enum Content: Sendable {
+        case none
+        /// A member's data in the diff tar.
+        case member(TarMember)
+        /// A lower file, by its path in the lower root.
+        case lower(PathBytes)
+    }
+
+    /// `S_IFMT` bits.
+    public var type: UInt32
+    public var permissions: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    /// nil: stamped with the time of the apply (the mount time, for the view).
+    public var mtime: Timestamp?
+    public var xattrs: [(name: PathBytes, value: [UInt8])]
+    /// Links to this inode (non-directories).
+    public var nlink: UInt32
+    public var size: Int64
+    public var rdev: UInt64
+    public var symlinkTarget: PathBytes
+    public var content: Content
+    /// The `st_ino` the view reports.
+    public let inode: UInt64
+    /// The lower inode this node stands for, if any.
+    public var lowerIdentity: LowerIdentity?
+    /// Made or changed by a member (a deleted path that removes it warns).
+    public var fromMember: Bool
+    /// Removed from the tree (by a later member or the deleted list).
+    public var detached = false
+
+    // Directories only.
+    /// The lower directory merged into this one.
+    public var lowerDirectory: PathBytes?
+    /// Entries that replace or add to the lower directory's.
+    public var children: [PathBytes: ViewNode] = [:]
+    /// Lower names that are gone.
+    public var hidden: Set<PathBytes> = []
+
+    init(
+        type: UInt32, permissions: UInt32, uid: UInt32, gid: UInt32, mtime: Timestamp?,
+        inode: UInt64, fromMember: Bool
+    ) {
+        self.type = type
+        self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.xattrs = []
+        self.nlink = 1
+        self.size = 0
+        self.rdev = 0
+        self.symlinkTarget = []
+        self.content = .none
+        self.inode = inode
+        self.fromMember = fromMember
+    }
+
+    public var isDirectory: Bool { type == S_IFDIR }
+}
+
+/// A lower inode: device and inode number.
+public struct LowerIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    public init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
