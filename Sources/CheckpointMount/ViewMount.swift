@@ -43,29 +43,27 @@ public final class ViewMount {
 
     /// Forks a daemon that mounts and serves; returns once the mount is ready.
     ///
-    /// The daemon reports through a pipe: `ready` once mounted, or why it failed, after
+    /// The daemon reports through a socket: `ready` once mounted, or why it failed, after
     /// which it exits. Its standard streams go to `/dev/null` and its messages to syslog
     /// once it is ready.
     /// - Throws: `MountError.daemonFailed` with the daemon's reason; no mount is left.
     public func serveInBackground() throws(MountError) {
-        var ends: [Int32] = [-1, -1]
-        guard pipe2(&ends, CKPT_O_CLOEXEC) == 0 else {
-            throw .system(SystemError(errno: ckpt_errno(), operation: "pipe2", path: ""))
-        }
+        let channel: SocketPair
+        do { channel = try SocketPair() } catch { throw .system(error) }
         let mountsBefore = try mountsHere()
         let child = fork()
         if child == 0 {
-            Glibc.close(ends[0])
-            runDaemon(reportingTo: ends[1])
+            Glibc.close(channel.reader)
+            runDaemon(reportingTo: channel.writer)
         }
         let forkError = ckpt_errno()
-        Glibc.close(ends[1])
+        Glibc.close(channel.writer)
         guard child > 0 else {
-            Glibc.close(ends[0])
+            Glibc.close(channel.reader)
             throw .system(SystemError(errno: forkError, operation: "fork", path: ""))
         }
-        let report = readAll(ends[0])
-        Glibc.close(ends[0])
+        let report = String(decoding: SocketPair.receiveAll(on: channel.reader), as: UTF8.self)
+        Glibc.close(channel.reader)
         if report == Self.readyMessage { return }
 
         var status: Int32 = 0
@@ -81,23 +79,23 @@ public final class ViewMount {
     private static let readyMessage = "ready"
 
     /// The forked daemon: a session of its own, the mount, then the loop. Never returns.
-    private func runDaemon(reportingTo pipe: Int32) -> Never {
+    private func runDaemon(reportingTo report: Int32) -> Never {
         _ = setsid()
         var waiting = true
         do throws(MountError) {
             try serve {
                 DaemonLog.detach()
                 detachStandardStreams()
-                send(Self.readyMessage, to: pipe)
-                Glibc.close(pipe)
+                SocketPair.send(Array(Self.readyMessage.utf8), on: report)
+                Glibc.close(report)
                 waiting = false
                 DaemonLog.info("serving \(source) at \(mountPoint)")
             }
             DaemonLog.info("unmounted \(mountPoint)")
             exit(0)
         } catch {
-            // Before `ready` the caller is still reading the pipe and waits for the reason.
-            if waiting { send(error.description, to: pipe) }
+            // Before `ready` the caller is still reading the socket and waits for the reason.
+            if waiting { SocketPair.send(Array(error.description.utf8), on: report) }
             DaemonLog.error(error.description)
             exit(1)
         }
@@ -120,26 +118,4 @@ public final class ViewMount {
             throw .system(error)
         }
     }
-}
-
-private func send(_ message: String, to pipe: Int32) {
-    var bytes = Array(message.utf8)
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { Glibc.write(pipe, $0.baseAddress, $0.count) }
-        if written < 0 && ckpt_errno() == EINTR { continue }
-        if written <= 0 { return }
-        bytes.removeFirst(written)
-    }
-}
-
-private func readAll(_ pipe: Int32) -> String {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { Glibc.read(pipe, $0.baseAddress, $0.count) }
-        if count < 0 && ckpt_errno() == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

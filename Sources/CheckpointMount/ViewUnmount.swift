@@ -83,26 +83,23 @@ public enum ViewUnmount {
     /// A killed daemon's mount answers ENOTCONN at once; a hung daemon never answers, so
     /// the call runs on a thread of its own, which the aborted connection releases later.
     private static func daemonAnswers(at mountPoint: String) -> Bool {
-        var ends: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0,
-                         &ends) == 0
-        else { return true }
-        defer { Glibc.close(ends[0]) }
-        let probe = StatfsProbe(path: mountPoint, reply: ends[1])
+        guard let channel = try? SocketPair() else { return true }
+        defer { Glibc.close(channel.reader) }
+        let probe = StatfsProbe(path: mountPoint, reply: channel.writer)
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { context in
             Unmanaged<StatfsProbe>.fromOpaque(context!).takeRetainedValue().run()
             return nil
         }, Unmanaged.passRetained(probe).toOpaque())
-        guard started == 0 else { return true }
+        guard started == 0 else {
+            Glibc.close(channel.writer)
+            return true
+        }
         pthread_detach(thread)
 
-        var waiting = pollfd(fd: ends[0], events: Int16(POLLIN), revents: 0)
+        var waiting = pollfd(fd: channel.reader, events: Int16(POLLIN), revents: 0)
         guard poll(&waiting, 1, 5000) == 1 else { return false }
-        var code: Int32 = -1
-        guard recv(ends[0], &code, MemoryLayout<Int32>.size, 0) == MemoryLayout<Int32>.size
-        else { return false }
-        return code == 0
+        return SocketPair.receiveAll(on: channel.reader) == [0]
     }
 
     /// Writes 1 to the connection's `abort` file (fusectl), which fails every pending and
@@ -123,7 +120,8 @@ public enum ViewUnmount {
 /// The statfs(2) call of `ViewUnmount.daemonAnswers`, run on its own thread.
 private final class StatfsProbe {
     let path: String
-    /// The socket the errno goes to; MSG_NOSIGNAL keeps a late answer from raising SIGPIPE.
+    /// Where one byte goes: 0 when the daemon answered. A late answer finds the reader
+    /// gone and is dropped.
     let reply: Int32
 
     init(path: String, reply: Int32) {
@@ -133,8 +131,8 @@ private final class StatfsProbe {
 
     func run() {
         var info = statfs()
-        var code: Int32 = statfs(path, &info) == 0 ? 0 : ckpt_errno()
-        _ = send(reply, &code, MemoryLayout<Int32>.size, Int32(MSG_NOSIGNAL))
+        let answered = statfs(path, &info) == 0
+        SocketPair.send([answered ? 0 : 1], on: reply)
         Glibc.close(reply)
     }
 }

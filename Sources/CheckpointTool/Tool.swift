@@ -7,6 +7,7 @@ enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
         CommitCommand.self,
+        MountCommand.self, UnmountCommand.self,
     ]
 
     static func run(_ arguments: [String]) -> Int32 {
