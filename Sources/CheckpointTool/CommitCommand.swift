@@ -1,5 +1,4 @@
 import CheckpointFS
-import Foundation
 
 /// `checkpointfs commit`: applies a checkpoint to a container root.
 struct CommitCommand: ToolCommand {
@@ -32,34 +31,32 @@ struct CommitCommand: ToolCommand {
     }
 
     func run() throws -> Int32 {
-        let tarPath = checkpoint + "/rootfs-diff.tar"
-        let deletedPath = checkpoint + "/deleted.files"
-        let hasTar = FileManager.default.fileExists(atPath: tarPath)
-        let index = hasTar
-            ? try TarIndex(path: tarPath) : TarIndex(emptyNamed: tarPath)
-        var paths: [String] = []
-        if let data = FileManager.default.contents(atPath: deletedPath) {
-            paths = try JSONDecoder().decode([String]?.self, from: data) ?? []
-        }
-        let restore = Restore(
-            index: index, tarPath: hasTar ? tarPath : nil,
-            deletedList: DeletedPaths(displayName: deletedPath, paths: paths))
+        let source = try CheckpointSource.open(path: checkpoint)
+        defer { source.close() }
+        let restore = try Restore(source: source)
         if dryRun {
-            let (_, outcome) = try restore.plan(rootPath: root)
-            report(outcome)
+            let (tree, outcome) = try restore.plan(rootPath: root)
+            for change in try tree.changes() { print(change.line) }
+            report(outcome, summary: false)
             return ExitStatus.success
         }
-        let outcome = try restore.commit(rootPath: root)
-        report(outcome)
+        let progress = ProgressLine("applying \(restore.index.displayName)",
+                                    total: restore.index.members.count, quiet: quiet)
+        let outcome: ApplyOutcome
+        do {
+            defer { progress.finish() }
+            outcome = try restore.commit(rootPath: root) { progress.update($0 + 1) }
+        }
+        report(outcome, summary: !quiet)
         return ExitStatus.success
     }
 
-    private func report(_ outcome: ApplyOutcome) {
+    private func report(_ outcome: ApplyOutcome, summary: Bool) {
         for path in outcome.deletedTarContent {
             writeError("checkpointfs commit: warning: deleted path '\(path)' removes content "
                        + "the diff tar put there")
         }
-        guard !quiet else { return }
+        guard summary else { return }
         print("\(outcome.membersApplied) members applied, \(outcome.pathsRemoved) paths removed, "
               + "\(outcome.bytesWritten) bytes written")
     }

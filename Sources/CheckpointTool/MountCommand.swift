@@ -24,19 +24,8 @@ struct MountCommand: ToolCommand {
     var mountPoint: String
     var mountOptions: MountOptions
 
-    init(arguments: ParsedArguments) throws(UsageError) {
-        // Options may follow the operands, as mount(8) and mount.fuse3 put them: parse what
-        // follows each operand again.
-        var values = arguments.values
-        var rest = arguments
-        var operands: [String] = []
-        while let operand = rest.positionals.first {
-            operands.append(operand)
-            rest = try OptionParser.parse(Array(rest.positionals.dropFirst()), specs: Self.options)
-            values.merge(rest.values) { $0 + $1 }
-        }
-        let parsed = ParsedArguments(values: values, positionals: operands)
-
+    init(arguments parsed: ParsedArguments) throws(UsageError) {
+        let operands = parsed.positionals
         guard let root = parsed.value("root") else { throw UsageError("--root is required") }
         guard operands.count == 2 else {
             throw UsageError("expected CHECKPOINT and MOUNTPOINT, got \(operands.count) operands")
@@ -58,7 +47,7 @@ struct MountCommand: ToolCommand {
     func run() throws -> Int32 {
         let target = try MountPoint.resolve(mountPoint)
         let source = try CheckpointSource.open(path: checkpoint)
-        let view = try MergedView(restore: restore(of: source), rootPath: root)
+        let view = try MergedView(restore: Restore(source: source), rootPath: root)
         // The view holds the diff tar open; no file of the checkpoint is needed by name
         // any more, so a cached copy goes now rather than outliving a killed daemon.
         source.close()
@@ -76,17 +65,5 @@ struct MountCommand: ToolCommand {
             try mount.serveInBackground()
         }
         return ExitStatus.success
-    }
-
-    /// The diff tar and deleted list of a checkpoint, read and checked.
-    private func restore(of source: CheckpointSource) throws -> Restore {
-        let index = try source.diffTar.map {
-            try TarIndex(path: $0.path, displayName: $0.displayName)
-        } ?? TarIndex(emptyNamed: "\(source.path)/\(CheckpointSource.diffTarName)")
-        let deleted = DeletedPaths(
-            displayName: source.deletedList?.displayName
-                ?? "\(source.path)/\(CheckpointSource.deletedListName)",
-            paths: try DeletedList.load(source.deletedList))
-        return Restore(index: index, tarPath: source.diffTar?.path, deletedList: deleted)
     }
 }

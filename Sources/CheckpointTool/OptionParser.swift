@@ -33,7 +33,7 @@ enum OptionParser {
     static func parse(_ arguments: [String], specs: [OptionSpec]) throws(UsageError)
         -> ParsedArguments
     {
-        var shortString = "+:"  // stop at the first positional; report missing values as ':'
+        var shortString = ":"  // report a missing value as ':', not '?'
         for spec in specs {
             if let short = spec.short { shortString += String(short) + (spec.takesValue ? ":" : "") }
         }
@@ -75,7 +75,9 @@ enum OptionParser {
             let value = spec.takesValue ? String(cString: ckpt_optarg()) : ""
             parsed.values[spec.long, default: []].append(value)
         }
-        parsed.positionals = Array(arguments[Int(ckpt_optind() - 1)...])
+        // getopt_long moved the positionals behind the options in its argv.
+        parsed.positionals = mutableArgv[Int(ckpt_optind())..<(argv.count - 1)]
+            .map { String(cString: $0!) }
         return parsed
     }
 

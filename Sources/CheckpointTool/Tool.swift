@@ -7,7 +7,11 @@ enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
         CommitCommand.self,
-        MountCommand.self, UnmountCommand.self,
+        MountCommand.self,
+        UnmountCommand.self,
+        ImportCommand.self,
+        RuntimeCheckCommand.self,
+        LabelCommand.self,
     ]
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -238,42 +238,32 @@ func contents(_ path: String) throws -> Data {
     try Data(contentsOf: URL(fileURLWithPath: path))
 }
 
-/// What a finished command left: its exit status and standard output.
-struct CommandResult {
+/// Runs a program found in PATH; throws unless it exits 0 (or `allowFailure`).
+@discardableResult
+func runCommand(_ arguments: [String], allowFailure: Bool = false) throws -> CommandOutput {
+    let result = allowFailure
+        ? try Command.run("/usr/bin/env", arguments)
+        : try Command.succeed("/usr/bin/env", arguments)
+    return CommandOutput(status: result.status, output: Data(result.standardOutput),
+                         error: result.standardError)
+}
+
+/// A finished command's status and outputs, standard output as `Data`.
+struct CommandOutput {
     var status: Int32
     var output: Data
     var error: String
 }
 
-/// Runs a program found in PATH and waits for it.
-///
-/// - Throws: when it cannot start or, unless `allowFailure`, when it exits non-zero.
-@discardableResult
-func runCommand(_ arguments: [String], allowFailure: Bool = false) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Read both pipes before waiting so a full pipe cannot block the child.
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let result = CommandResult(status: process.terminationStatus, output: outputData,
-                               error: String(decoding: errorData, as: UTF8.self))
-    if !allowFailure && result.status != 0 {
-        throw CommandFailure(arguments: arguments, result: result)
+/// The built `checkpointfs` program, which lies beside the test resources in the build
+/// products directory.
+enum BuiltTool {
+    static var path: String {
+        Bundle.module.bundleURL.deletingLastPathComponent().path + "/checkpointfs"
     }
-    return result
-}
 
-struct CommandFailure: Error, CustomStringConvertible {
-    var arguments: [String]
-    var result: CommandResult
-    var description: String {
-        "\(arguments.joined(separator: " ")) exited \(result.status): \(result.error)"
+    /// Runs `checkpointfs` with `arguments`; a non-zero exit is a result, not an error.
+    static func run(_ arguments: [String]) throws -> CommandOutput {
+        try runCommand([path] + arguments, allowFailure: true)
     }
 }

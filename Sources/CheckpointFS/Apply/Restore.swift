@@ -42,3 +42,24 @@ public struct Restore {
         return outcome
     }
 }
+
+extension Restore {
+    /// Indexes the diff tar and reads the deleted list of an open checkpoint.
+    /// - Throws: `CheckpointError` naming the file and member or element at fault.
+    public init(source: CheckpointSource) throws {
+        let index: TarIndex
+        if let tar = source.diffTar {
+            index = try TarIndex(path: tar.path, displayName: tar.displayName)
+        } else {
+            index = TarIndex(
+                emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
+        }
+        let deletedName = source.deletedList?.displayName
+            ?? source.path + "/" + CheckpointSource.deletedListName
+        self.init(
+            index: index,
+            tarPath: source.diffTar?.path,
+            deletedList: DeletedPaths(
+                displayName: deletedName, paths: try DeletedList.load(source.deletedList)))
+    }
+}

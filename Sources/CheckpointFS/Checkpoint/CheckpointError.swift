@@ -68,7 +68,7 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .notADirectory(let component):
             return "'\(component)' on its path is not a directory"
         case .danglingSymlink(let component):
-            return "symlink '\(component)' on its path leads nowhere"
+            return "'\(component)', where a symlink on its path leads, does not exist"
         case .tooManySymlinks: return "more than 40 symlinks on its path"
         case .xattrNotAllowed(let name, let reason): return "xattr '\(name)': \(reason)"
         }

@@ -65,6 +65,8 @@ public final class CheckpointSource: Sendable {
 
     /// The name of the diff tar in a checkpoint.
     public static let diffTarName = "rootfs-diff.tar"
+    /// The name of the decompressed diff tar in the cache.
+    private static let plainDiffTarName = "rootfs-diff.plain.tar"
     /// The name of the deleted list in a checkpoint.
     public static let deletedListName = "deleted.files"
 
@@ -76,17 +78,67 @@ public final class CheckpointSource: Sendable {
     ///   member when an archive or a compressed diff tar is damaged; `SystemError` when the
     ///   cache cannot be written.
     public static func open(path: String) throws -> CheckpointSource {
+        try isDirectory(path) ? openDirectory(path: path) : openArchive(path: path)
+    }
+
+    /// Reads one top-level file of a checkpoint, such as `config.dump`, straight from the
+    /// directory or the archive: nothing else is extracted, and an archive is read only as
+    /// far as that member.
+    ///
+    /// - Returns: the bytes and the file's name for messages; `nil` when there is no such file.
+    /// - Throws: as `open(path:)`; `CheckpointError.malformedArchive` also when the file is
+    ///   larger than `limit` bytes.
+    public static func readFile(
+        _ name: String,
+        checkpoint path: String,
+        limit: Int
+    ) throws -> (bytes: [UInt8], displayName: String)? {
+        if try isDirectory(path) {
+            let directory = try FileDescriptor.openDirectory(atPath: path)
+            guard let file = try directory.regularChild(name) else { return nil }
+            let displayName = file.path
+            guard let bytes = try file.readToEnd(limit: limit) else {
+                throw CheckpointError.malformedArchive(
+                    file: displayName, member: nil, reason: "larger than \(limit) bytes")
+            }
+            return (bytes, displayName)
+        }
+
+        let reader = try archiveReader(path: path)
+        var first = true
+        while let header = try reader.nextHeaderOrRefusal(first: first) {
+            first = false
+            guard CheckpointMemberName.normalized(header.name) == name else { continue }
+            guard header.isRegularFile else {
+                throw CheckpointError.malformedArchive(
+                    file: path, member: header.name.displayPath, reason: "not a regular file")
+            }
+            return (try reader.readAll(limit: limit), "\(path):\(name)")
+        }
+        return nil
+    }
+
+    /// Whether `path` names a checkpoint directory (or else an archive file).
+    private static func isDirectory(_ path: String) throws(CheckpointError) -> Bool {
         var info = Glibc.stat()
         guard fstatat(CKPT_AT_FDCWD, path, &info, 0) == 0 else {
             let reason = String(cString: strerror(ckpt_errno()))
-            throw CheckpointError.notACheckpoint(path: path, reason: reason)
+            throw .notACheckpoint(path: path, reason: reason)
         }
         switch info.st_mode & S_IFMT {
-        case S_IFDIR: return try openDirectory(path: path)
-        case S_IFREG: return try openArchive(path: path)
-        default:
-            throw CheckpointError.notACheckpoint(
-                path: path, reason: "neither a directory nor a regular file")
+        case S_IFDIR: return true
+        case S_IFREG: return false
+        default: throw .notACheckpoint(path: path, reason: "neither a directory nor a regular file")
+        }
+    }
+
+    /// A tar reader over the archive at `path`; a file libarchive cannot open is no checkpoint.
+    private static func archiveReader(path: String) throws -> ArchiveReader {
+        let archive = try FileDescriptor.open(atPath: path)
+        do {
+            return try ArchiveReader(file: archive, displayName: path, layout: .tar)
+        } catch {
+            throw CheckpointError.notACheckpoint(path: path, reason: error.reason)
         }
     }
 
@@ -98,7 +150,8 @@ public final class CheckpointSource: Sendable {
 
         if let file = try directory.regularChild(diffTarName) {
             let name = directory.childPath(PathBytes(path: diffTarName))
-            let plain = try decompress(file, displayName: name, cache: &cache)
+            let plain = try CheckpointCache.plainCopy(
+                of: file, displayName: name, as: plainDiffTarName, cache: &cache)
             diffTar = CheckpointFile(path: plain ?? name, displayName: name)
         }
         if try directory.regularChild(deletedListName) != nil {
@@ -110,13 +163,7 @@ public final class CheckpointSource: Sendable {
     }
 
     private static func openArchive(path: String) throws -> CheckpointSource {
-        let archive = try FileDescriptor.open(atPath: path)
-        let reader: ArchiveReader
-        do {
-            reader = try ArchiveReader(file: archive, displayName: path, layout: .tar)
-        } catch {
-            throw CheckpointError.notACheckpoint(path: path, reason: error.reason)
-        }
+        let reader = try archiveReader(path: path)
         var cache: CheckpointCache?
         var members: [String: String] = [:]
         var sawHeader = false
@@ -139,8 +186,9 @@ public final class CheckpointSource: Sendable {
         if let stored = members[diffTarName] {
             // podman writes a plain tar here, but nothing stops a compressed one.
             let name = "\(path):\(diffTarName)"
-            let plain = try decompress(try FileDescriptor.open(atPath: stored),
-                                       displayName: name, cache: &cache)
+            let plain = try CheckpointCache.plainCopy(
+                of: try FileDescriptor.open(atPath: stored), displayName: name,
+                as: plainDiffTarName, cache: &cache)
             if plain != nil { cache?.discard(diffTarName) }
             diffTar = CheckpointFile(path: plain ?? stored, displayName: name)
         }
@@ -151,27 +199,6 @@ public final class CheckpointSource: Sendable {
                                 diffTar: diffTar, deletedList: deletedList, cache: cache)
     }
 
-    /// Decompresses a diff tar into the cache, made on first use, if its bytes show a
-    /// compression filter.
-    ///
-    /// - Returns: the path of the plain copy, or `nil` when `file` is plain already.
-    private static func decompress(
-        _ file: FileDescriptor,
-        displayName: String,
-        cache: inout CheckpointCache?
-    ) throws -> String? {
-        // An empty file is an empty tar to the reader; libarchive cannot read it raw.
-        guard try file.stat().st_size > 0 else { return nil }
-        let reader = try ArchiveReader(file: file, displayName: displayName, layout: .raw)
-        guard reader.compression != nil else { return nil }
-        guard let header = try reader.nextHeader() else {
-            throw CheckpointError.malformedArchive(file: displayName, member: nil,
-                                                   reason: "empty compressed stream")
-        }
-        let target = try cache ?? CheckpointCache()
-        cache = target
-        return try target.store("rootfs-diff.plain.tar", from: reader, size: header.size)
-    }
 }
 
 extension ArchiveReader {
@@ -256,6 +283,29 @@ final class CheckpointCache: Sendable {
 
     deinit {
         remove()
+    }
+
+    /// Decompresses `file` into the cache (made on first use) as `name` if its bytes show a
+    /// compression filter.
+    ///
+    /// - Returns: the path of the plain copy, or `nil` when `file` is plain already.
+    static func plainCopy(
+        of file: FileDescriptor,
+        displayName: String,
+        as name: String,
+        cache: inout CheckpointCache?
+    ) throws -> String? {
+        // An empty file is an empty tar to the reader; libarchive cannot read it raw.
+        guard try file.stat().st_size > 0 else { return nil }
+        let reader = try ArchiveReader(file: file, displayName: displayName, layout: .raw)
+        guard reader.compression != nil else { return nil }
+        guard let header = try reader.nextHeader() else {
+            throw CheckpointError.malformedArchive(file: displayName, member: nil,
+                                                   reason: "empty compressed stream")
+        }
+        let target = try cache ?? CheckpointCache()
+        cache = target
+        return try target.store(name, from: reader, size: header.size)
     }
 
     /// Writes the current member's data of `reader` into the file `name` of the cache,
