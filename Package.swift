@@ -26,15 +26,19 @@ let package = Package(
         .target(name: "CSystem"),
         .target(
             name: "CheckpointFS",
-            dependencies: ["CSystem", "CArchive", "CSELinux", "CFuse3"]
+            dependencies: ["CSystem", "CArchive", "CSELinux"]
+        ),
+        .target(
+            name: "CheckpointMount",
+            dependencies: ["CheckpointFS", "CFuse3", "CSystem"]
         ),
         .executableTarget(
             name: "CheckpointTool",
-            dependencies: ["CheckpointFS", "CSystem"]
+            dependencies: ["CheckpointFS", "CheckpointMount", "CSystem"]
         ),
         .testTarget(
             name: "CheckpointFSTests",
-            dependencies: ["CheckpointFS", "CSystem"],
+            dependencies: ["CheckpointFS", "CheckpointMount", "CSystem"],
             resources: [.copy("Fixtures")]
         ),
     ]

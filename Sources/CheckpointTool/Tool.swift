@@ -6,6 +6,8 @@ import Glibc
 enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
+        MountCommand.self,
+        UnmountCommand.self,
         CommitCommand.self,
         CreateCommand.self,
         ImportCommand.self,

@@ -1,0 +1,82 @@
+/// How to mount a view: the command-line switches and the `-o` options for libfuse.
+public struct MountOptions: Sendable, Equatable {
+    /// Stay in the foreground instead of returning once the mount is ready.
+    public var foreground = false
+    /// Trace every FUSE request on standard error (libfuse's `debug`); implies foreground.
+    public var debug = false
+    /// The `-o` options in the order given, unescaped.
+    public private(set) var fuseOptions: [String] = []
+    /// Seconds the kernel may cache names and attributes. The view is immutable, so long.
+    public var cacheTimeout: Double = 3600
+
+    public init() {}
+
+    /// Adds the options of one `-o` argument: comma-separated, a backslash escaping a comma.
+    /// - Throws: `MountError.invalidOption` for `rw` (the view is read-only), an empty option,
+    ///   or a `max_read` that is not a positive number.
+    public mutating func add(_ list: String) throws(MountError) {
+        for option in Self.split(list) {
+            switch option {
+            case "":
+                throw .invalidOption(option: list, reason: "empty option")
+            case "rw":
+                throw .invalidOption(option: option, reason: "the view is read-only")
+            case "debug":
+                debug = true
+            default:
+                if option.hasPrefix("max_read=") {
+                    guard let value = UInt32(option.dropFirst("max_read=".count)), value > 0
+                    else {
+                        throw .invalidOption(option: option, reason: "not a positive number")
+                    }
+                }
+            }
+            fuseOptions.append(option)
+        }
+    }
+
+    /// The `max_read` the kernel will enforce, which INIT must announce as well.
+    var maxRead: UInt32? {
+        fuseOptions.last { $0.hasPrefix("max_read=") }
+            .flatMap { UInt32($0.dropFirst("max_read=".count)) }
+    }
+
+    /// The arguments for fuse_session_new(3): read-only, the checkpoint as the source,
+    /// `fuse.checkpointfs` as the type, then the caller's options, which may override.
+    func sessionArguments(source: String) -> [String] {
+        let fixed = ["ro", "fsname=" + source, "subtype=checkpointfs"]
+        let all = (fixed + fuseOptions).map(Self.escape).joined(separator: ",")
+        return ["checkpointfs", "-o", all] + (debug ? ["-d"] : [])
+    }
+
+    /// libfuse's option parser splits at commas; a backslash keeps one in a value.
+    private static func escape(_ option: String) -> String {
+        var out = ""
+        for character in option {
+            if character == "," || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    private static func split(_ list: String) -> [String] {
+        var options: [String] = []
+        var current = ""
+        var escaped = false
+        for character in list {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "," {
+                options.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        options.append(current)
+        return options
+    }
+}

@@ -1,0 +1,69 @@
+import CheckpointFS
+import CheckpointMount
+
+/// `checkpointfs mount`: serves the merged read-only view of a root with a checkpoint
+/// applied, as a FUSE file system.
+struct MountCommand: ToolCommand {
+    static let name = "mount"
+    static let summary = "mount the read-only view of a container root with a checkpoint applied"
+    static let synopsis = ["--root ROOT CHECKPOINT MOUNTPOINT [-f] [-d] [-o OPTIONS]"]
+    static let options = [
+        OptionSpec(long: "root", short: "r", takesValue: true,
+                   help: "the container root the checkpoint applies to", valueName: "ROOT"),
+        OptionSpec(long: "foreground", short: "f", takesValue: false,
+                   help: "serve in the foreground until unmounted or interrupted"),
+        OptionSpec(long: "debug", short: "d", takesValue: false,
+                   help: "trace every FUSE request on standard error (implies -f)"),
+        OptionSpec(long: "options", short: "o", takesValue: true,
+                   help: "FUSE mount options: allow_other, default_permissions, max_read=N",
+                   valueName: "OPTIONS"),
+    ]
+
+    var root: String
+    var checkpoint: String
+    var mountPoint: String
+    var mountOptions: MountOptions
+
+    init(arguments parsed: ParsedArguments) throws(UsageError) {
+        let operands = parsed.positionals
+        guard let root = parsed.value("root") else { throw UsageError("--root is required") }
+        guard operands.count == 2 else {
+            throw UsageError("expected CHECKPOINT and MOUNTPOINT, got \(operands.count) operands")
+        }
+        self.root = root
+        checkpoint = operands[0]
+        mountPoint = operands[1]
+        mountOptions = MountOptions()
+        mountOptions.foreground = parsed.flag("foreground")
+        mountOptions.debug = parsed.flag("debug")
+        do {
+            for list in parsed.all("options") { try mountOptions.add(list) }
+        } catch {
+            throw UsageError(error.description)
+        }
+        if mountOptions.debug { mountOptions.foreground = true }
+    }
+
+    func run() throws -> Int32 {
+        let target = try MountPoint.resolve(mountPoint)
+        let source = try CheckpointSource.open(path: checkpoint)
+        let view = try MergedView(restore: Restore(source: source), rootPath: root)
+        // The view holds the diff tar open; no file of the checkpoint is needed by name
+        // any more, so a cached copy goes now rather than outliving a killed daemon.
+        source.close()
+        for path in view.outcome.deletedTarContent {
+            writeError("checkpointfs mount: warning: deleted path '\(path)' removes content "
+                       + "the diff tar put there")
+        }
+
+        let mount = ViewMount(view: view, mountPoint: target,
+                              source: (try? MountPoint.resolve(checkpoint)) ?? checkpoint,
+                              options: mountOptions)
+        if mountOptions.foreground {
+            try mount.serve()
+        } else {
+            try mount.serveInBackground()
+        }
+        return ExitStatus.success
+    }
+}
