@@ -98,6 +98,10 @@ struct ApplyProcedure<Target: ApplyTarget> {
         applied.xattrs = member.xattrs.filter {
             $0.name != Array("security.selinux".utf8) && !$0.value.isEmpty
         }
+        // symlink(2) refuses an empty target with ENOENT.
+        if case .symlink(let target) = member.kind, target.isEmpty {
+            throw refuse(.emptySymlinkTarget)
+        }
         let takesUserXattrs: Bool
         switch member.kind {
         case .regular, .directory: takesUserXattrs = true

@@ -170,6 +170,12 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         node.nlink += 1
         node.uid = member.uid
         node.gid = member.gid
+        // chown(2) of a non-directory drops setuid, and setgid where group execute is set
+        // (the kernel's should_remove_suid); the commit's chown does the same.
+        node.permissions &= ~UInt32(Glibc.S_ISUID)
+        if node.permissions & UInt32(Glibc.S_IXGRP) != 0 {
+            node.permissions &= ~UInt32(Glibc.S_ISGID)
+        }
         insert(node, named: name, in: directory)
     }
 
