@@ -38,6 +38,10 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         return identity.inode ^ (identity.device &* 0x9E37_79B9_7F4A_7C15) | (1 << 63)
     }
 
+    /// The size a new directory shows: one block, as on ext4 and xfs (it depends on the file
+    /// system a commit writes to, so no value is right everywhere).
+    static let directorySize: Int64 = 4096
+
     private func allocateInode() -> UInt64 {
         nextInode += 1
         return nextInode
@@ -77,6 +81,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     {
         let node = ViewNode(type: S_IFDIR, permissions: 0o755, uid: 0, gid: 0, mtime: nil,
                             inode: allocateInode(), fromMember: true)
+        node.size = Self.directorySize
         insert(node, named: name, in: directory)
         return node
     }
@@ -103,6 +108,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     ) throws {
         let node = memberNode(member, type: S_IFDIR)
         node.mtime = nil  // like mkdir(2) now; the header's time is set at the end
+        node.size = Self.directorySize
         insert(node, named: name, in: directory)
     }
 
