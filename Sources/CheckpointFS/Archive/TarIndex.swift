@@ -81,11 +81,13 @@ public struct TarIndex: Sendable {
             case CKPT_AE_IFLNK: kind = .symlink(target: bytes(archive_entry_symlink(entry)))
             case CKPT_AE_IFIFO: kind = .fifo
             case CKPT_AE_IFCHR:
-                kind = .characterDevice(major: UInt32(archive_entry_rdevmajor(entry)),
-                                        minor: UInt32(archive_entry_rdevminor(entry)))
+                let device = try HeaderRanges.device(
+                    of: entry, member: name.displayPath, file: displayName)
+                kind = .characterDevice(major: device.major, minor: device.minor)
             case CKPT_AE_IFBLK:
-                kind = .blockDevice(major: UInt32(archive_entry_rdevmajor(entry)),
-                                    minor: UInt32(archive_entry_rdevminor(entry)))
+                let device = try HeaderRanges.device(
+                    of: entry, member: name.displayPath, file: displayName)
+                kind = .blockDevice(major: device.major, minor: device.minor)
             default:
                 throw CheckpointError.refusedMember(
                     file: displayName, member: name.displayPath,
@@ -118,13 +120,14 @@ public struct TarIndex: Sendable {
         }
 
         let size = kind == .regular ? max(0, archive_entry_size(entry)) : 0
+        let owner = try HeaderRanges.owner(of: entry, member: name.displayPath, file: displayName)
         return TarMember(
             index: index,
             name: name,
             kind: kind,
             permissions: UInt32(archive_entry_mode(entry)) & 0o7777,
-            uid: UInt32(truncatingIfNeeded: archive_entry_uid(entry)),
-            gid: UInt32(truncatingIfNeeded: archive_entry_gid(entry)),
+            uid: owner.uid,
+            gid: owner.gid,
             mtime: Timestamp(seconds: Int64(archive_entry_mtime(entry)),
                              nanoseconds: Int32(archive_entry_mtime_nsec(entry))),
             size: size,
