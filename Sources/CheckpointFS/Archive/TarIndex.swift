@@ -55,6 +55,14 @@ public struct TarIndex: Sendable {
                     file: displayName, member: nil,
                     reason: "\(archiveMessage(archive)) (\(context))")
             }
+            // libarchive drops PAX records it cannot parse with only a warning, which would
+            // apply the member under its ustar name or owner. The one warning that loses
+            // nothing is a name that does not convert to the locale (EILSEQ: the raw bytes
+            // are kept).
+            if status == ARCHIVE_WARN && archive_errno(archive) != EILSEQ {
+                throw archiveError(archive, displayName,
+                                   member: bytes(archive_entry_pathname(entry)).displayPath)
+            }
             let offset = archive_filter_bytes(archive, 0)
             var member = try makeMember(entry, index: members.count, dataOffset: offset,
                                         displayName: displayName)
