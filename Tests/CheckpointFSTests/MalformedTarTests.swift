@@ -141,6 +141,27 @@ import Testing
             tar: tar, expectation: .refused(file: "rootfs-diff.tar", entry: size.2)))
     }
 
+    /// A GNU header whose `realsize` field claims more than the member stores: the bytes it
+    /// claims would come from the next header or from past the end of the file. (A last
+    /// member that claims only part of the end-of-archive blocks is not caught: libarchive
+    /// does not say where its data ends. docs/reliability.md lists it.)
+    @Test(arguments: [(600, false), (1 << 40, true), (1 << 40, false), (Int64.max, true),
+                      (Int64.max, false)])
+    func realSizeBeyondStoredData(_ realSize: Int64, _ last: Bool) throws {
+        var builder = TarBuilder()
+        builder.append(.file("first", "first\n"))
+        builder.append(.file("f", "abc"))
+        if !last { builder.append(.file("after", "after\n")) }
+        var tar = builder.finished()
+        let header = TarBytes.blocks(tar)[1].header
+        TarBytes.set(.gnuMagic, of: header, to: Array("ustar  ".utf8), in: &tar)
+        TarBytes.set(.gnuRealSize, of: header, to: TarBytes.base256(realSize, width: 12),
+                     in: &tar)
+        try MalformedCheck.expect(RawCheckpoint(
+            description: "GNU realsize \(realSize)\(last ? "" : " before another member")",
+            tar: tar, expectation: .refused(file: "rootfs-diff.tar", entry: "f")))
+    }
+
     /// Header numbers in base-256, as GNU tar writes what octal cannot hold: those a file
     /// system can carry are applied (the view shows what the commit wrote); owners no
     /// system call can set, and device numbers mknod(2) cannot hold, are refused.

@@ -69,6 +69,8 @@ public struct TarIndex: Sendable {
             try checkTypeFlag(of: &member, file: file, displayName: displayName)
             members.append(member)
         }
+        try checkExtents(of: members, fileSize: Int64(try file.stat().st_size),
+                         displayName: displayName)
         return members
     }
 

@@ -17,6 +17,10 @@ enum TarBytes {
         static let type = Field(offset: 156, width: 1)
         static let devMajor = Field(offset: 329, width: 8)
         static let devMinor = Field(offset: 337, width: 8)
+        /// GNU headers: `ustar  ` (two spaces, NUL) in place of ustar's magic and version.
+        static let gnuMagic = Field(offset: 257, width: 8)
+        /// GNU headers: the real size of a sparse file.
+        static let gnuRealSize = Field(offset: 483, width: 12)
     }
 
     /// One header block of an archive and the data that follows it.
