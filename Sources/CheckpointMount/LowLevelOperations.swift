@@ -172,9 +172,15 @@ private func readDirectory(
 ) {
     let handle = directoryHandle(info).takeUnretainedValue()
     let buffer = ReadBuffer.forCurrentThread(count: size)
-    let used = server(of: request).fillDirectory(
+    let server = server(of: request)
+    let (used, referenced) = server.fillDirectory(
         handle, from: Int(offset), into: buffer, plus: plus, request: request)
-    fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
+    let status = fuse_reply_buf(
+        request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
+    // An interrupted caller never sees the entries: the kernel took no references on them.
+    if status != 0 {
+        for node in referenced { server.forget(node: node, count: 1) }
+    }
 }
 
 private func sendSized(_ request: fuse_req_t?, _ answer: ViewServer.SizedAnswer) -> Int32 {
