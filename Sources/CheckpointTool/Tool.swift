@@ -6,9 +6,10 @@ import Glibc
 enum Tool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any ToolCommand.Type] = [
-        CommitCommand.self,
         MountCommand.self,
         UnmountCommand.self,
+        CommitCommand.self,
+        CreateCommand.self,
         ImportCommand.self,
         RuntimeCheckCommand.self,
         LabelCommand.self,

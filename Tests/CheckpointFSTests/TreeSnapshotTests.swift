@@ -382,3 +382,82 @@ enum OddTree {
         }
     }
 }
+
+/// The manifest listing, checked against podman's own records of the same trees.
+@Suite struct ManifestTests {
+    static let isRoot = geteuid() == 0
+
+    /// What podman adds to a root it restores, and what its manifests leave out.
+    static let podmanAdditions = ["/etc/hosts", "/etc/resolv.conf", "/etc/mtab",
+                                  "/run/.containerenv"]
+    static let podmanOmissions = ["/dev", "/proc", "/sys"]
+
+    /// Base, then the diff tar with GNU tar, then the deleted paths: the reconstruction the
+    /// podman fixtures record as `recon-base-plus-diff.manifest`.
+    static func reconstructCkrich(at root: String) throws {
+        try BaseRootfs.extract(into: root)
+        try Command.succeed("/usr/bin/tar", [
+            "-xpf", Fixtures.path("podman/unpacked/ckrich/rootfs-diff.tar"), "--numeric-owner",
+            "--xattrs", "--xattrs-include=*", "-C", root,
+        ])
+        let deleted = try JSONDecoder().decode(
+            [String].self, from: Data(Fixtures.bytes("podman/unpacked/ckrich/deleted.files")))
+        for path in deleted {
+            try FileManager.default.removeItem(atPath: root + path)
+        }
+    }
+
+    @Test(
+        "GNU tar's reconstruction of ckrich lists exactly as podman's record of it",
+        .enabled(if: isRoot, "extracting owners needs root"))
+    func reconstructionMatchesRecord() throws {
+        let directory = try TemporaryDirectory("recon")
+        try Self.reconstructCkrich(at: directory.path)
+        let ours = try Manifest(of: directory.path)
+        let recorded = try Manifest(contentsOf: Fixtures.path(
+            "podman/state/recon-base-plus-diff.manifest"))
+        #expect(ours == recorded, "\(ours.difference(from: recorded))")
+    }
+
+    @Test(
+        "The extracted base equals podman's restore without a diff, but for podman's own files",
+        .enabled(if: isRoot, "extracting owners needs root"))
+    func baseMatchesIgnoreRootfsRestore() throws {
+        let directory = try TemporaryDirectory("base")
+        try BaseRootfs.extract(into: directory.path)
+        let ours = try Manifest(of: directory.path).removing(paths: Self.podmanOmissions + ["/"])
+        let restored = try Manifest(contentsOf: Fixtures.path(
+            "podman/state/ckrich-ignore-rootfs-restored.manifest"))
+            .removing(paths: Self.podmanAdditions + ["/"])
+        #expect(ours == restored, "\(ours.difference(from: restored))")
+        #expect(ours.lines.count > 300)
+    }
+
+    @Test("xattr values print as Python's bytes literals")
+    func bytesLiterals() {
+        #expect(Manifest.bytesLiteral(Array("hello".utf8)) == "b'hello'")
+        #expect(Manifest.bytesLiteral(Array("it's".utf8)) == "b\"it's\"")
+        #expect(Manifest.bytesLiteral(Array("both ' and \"".utf8)) == "b'both \\' and \"'")
+        #expect(Manifest.bytesLiteral([0, 0xff, 9, 10, 13, 0x5c, 0x20, 0x7f, 0x7e])
+            == "b'\\x00\\xff\\t\\n\\r\\\\ \\x7f~'")
+        #expect(Manifest.bytesLiteral([]) == "b''")
+    }
+
+    @Test(
+        "Developer check: byte-identical to the fixtures' manifest script",
+        .enabled(if: ReferenceTools.hasManifest, "needs the podman fixtures' manifest script"),
+        .enabled(if: isRoot, "extracting owners needs root"))
+    func developerCheckAgainstScript() throws {
+        let directory = try TemporaryDirectory("recon")
+        #expect(mkdir(directory.path("recon"), 0o755) == 0)
+        try Self.reconstructCkrich(at: directory.path("recon"))
+        try CaseCatalog.named("03-pax-xattrs-mtime").buildLower(at: directory.path("lower"))
+        for tree in ["recon", "lower"] {
+            for withMtime in [false, true] {
+                let ours = try Manifest(of: directory.path(tree), withMtime: withMtime)
+                let script = try ReferenceTools.manifest(directory.path(tree), withMtime: withMtime)
+                #expect(ours.lines == script, "\(ours.difference(from: Manifest(lines: script)))")
+            }
+        }
+    }
+}

@@ -20,15 +20,18 @@ struct ApplyProcedure<Target: ApplyTarget> {
     /// Applies every member, then removes every deleted path.
     func run() throws -> ApplyOutcome {
         var outcome = ApplyOutcome()
-        var pendingTimes: [(Timestamp, Target.DirectoryMark, [PathBytes])] = []
+        var pendingTimes: [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)] = []
 
         for member in index.members {
             try apply(member, outcome: &outcome, pendingTimes: &pendingTimes)
             onMember?(member.index)
         }
-        // The reference stamps directories after the last member, in header order.
-        for (time, mark, path) in pendingTimes {
-            try target.setDirectoryTime(time, of: mark, at: path)
+        // The reference stamps directories after the last member, in header order, by
+        // name: whatever the name leads to by then gets the time.
+        for (time, components, refuse) in pendingTimes {
+            if let (parent, name) = try resolveFinal(components, refuse: refuse) {
+                try target.setTime(time, of: name, in: parent.directory)
+            }
         }
         for (position, path) in deletedList.paths.enumerated() {
             try remove(path, position: position, outcome: &outcome)
@@ -41,7 +44,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
     private func apply(
         _ member: TarMember,
         outcome: inout ApplyOutcome,
-        pendingTimes: inout [(Timestamp, Target.DirectoryMark, [PathBytes])]
+        pendingTimes: inout [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)]
     ) throws {
         let refuse = { (reason: Refusal) in
             CheckpointError.refusedMember(
@@ -68,8 +71,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
                 if existing != nil { try target.remove(name, in: parent.directory) }
                 try target.makeDirectory(applied, named: name, in: parent.directory)
             }
-            let mark = try target.directoryMark(name, in: parent.directory)
-            pendingTimes.append((applied.mtime, mark, parent.path + [name]))
+            pendingTimes.append((applied.mtime, components, refuse))
 
         case .hardLink(let linkName):
             if existing != nil { try target.remove(name, in: parent.directory) }
@@ -95,6 +97,10 @@ struct ApplyProcedure<Target: ApplyTarget> {
         var applied = member
         applied.xattrs = member.xattrs.filter {
             $0.name != Array("security.selinux".utf8) && !$0.value.isEmpty
+        }
+        // symlink(2) refuses an empty target with ENOENT.
+        if case .symlink(let target) = member.kind, target.isEmpty {
+            throw refuse(.emptySymlinkTarget)
         }
         let takesUserXattrs: Bool
         switch member.kind {
@@ -159,6 +165,30 @@ struct ApplyProcedure<Target: ApplyTarget> {
     }
 
     // MARK: Resolution
+
+    /// Resolves every component of `components`, the last one too: a symlink there is
+    /// followed inside the root. nil when something on the way is missing.
+    private func resolveFinal(
+        _ components: [PathBytes],
+        refuse: (Refusal) -> CheckpointError
+    ) throws -> (ResolvedDirectory<Target.Directory>, PathBytes)? {
+        var current = components
+        for _ in 0...Self.symlinkLimit {
+            guard let name = current.last,
+                  let parent = try resolve(current.dropLast(), creatingMissing: false,
+                                           refuse: refuse)
+            else { return nil }
+            switch try target.entryType(name, in: parent.directory) {
+            case nil: return nil
+            case .symlink?:
+                let link = try target.symlinkTarget(name, in: parent.directory)
+                let base = link.first == UInt8(ascii: "/") ? [] : parent.path
+                current = RootPath.confined(base, link.split(separator: UInt8(ascii: "/")))
+            default: return (parent, name)
+            }
+        }
+        throw refuse(.tooManySymlinks)
+    }
 
     /// Walks `components` from the root to a directory. Missing directories are made when
     /// `creatingMissing` (except inside a symlink's target, which must exist); otherwise a

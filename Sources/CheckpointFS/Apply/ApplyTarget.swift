@@ -15,7 +15,6 @@ public enum EntryType: Sendable, Equatable {
 protocol ApplyTarget: AnyObject {
     /// A directory of the tree being built: a node, or a descriptor.
     associatedtype Directory
-    associatedtype DirectoryMark
 
     var rootDirectory: Directory { get throws }
 
@@ -49,11 +48,6 @@ protocol ApplyTarget: AnyObject {
         to targetName: PathBytes,
         in targetDirectory: Directory
     ) throws
-    /// Something by which `setDirectoryTime` finds the directory at `name` again at the
-    /// end, if it is still there then.
-    func directoryMark(_ name: PathBytes, in directory: Directory) throws -> DirectoryMark
-    /// Sets the mtime of a directory a member made or merged, once every member is in.
-    /// `path` is where it was; a directory replaced since then is left alone.
-    func setDirectoryTime(_ time: Timestamp, of mark: DirectoryMark, at path: [PathBytes])
-        throws
+    /// Sets the mtime (and atime) of the entry at `name`, never following it.
+    func setTime(_ time: Timestamp, of name: PathBytes, in directory: Directory) throws
 }

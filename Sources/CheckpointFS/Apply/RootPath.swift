@@ -30,6 +30,21 @@ enum RootPath {
         return .success(components)
     }
 
+    /// `base` followed by `parts` with `.` dropped and `..` going up, but never above the
+    /// root: how a symlink's target is read when the root is `/`.
+    static func confined(_ base: [PathBytes], _ parts: [ArraySlice<UInt8>]) -> [PathBytes] {
+        var result = base
+        for part in parts {
+            if part.count == 1 && part.first == UInt8(ascii: ".") { continue }
+            if part.count == 2 && part.allSatisfy({ $0 == UInt8(ascii: ".") }) {
+                if !result.isEmpty { result.removeLast() }
+                continue
+            }
+            result.append(Array(part))
+        }
+        return result
+    }
+
     /// `components` joined with `/`, for messages and change lists.
     static func join(_ components: [PathBytes]) -> PathBytes {
         var out: PathBytes = []

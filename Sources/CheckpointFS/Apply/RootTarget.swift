@@ -8,7 +8,6 @@ import Glibc
 /// outside the root whatever the root or the tar contains.
 final class RootTarget: ApplyTarget {
     typealias Directory = FileDescriptor
-    typealias DirectoryMark = LowerIdentity
 
     let root: FileDescriptor
     /// The plain diff tar, where member data is read from.
@@ -107,26 +106,7 @@ final class RootTarget: ApplyTarget {
             .changeOwner(uid: member.uid, gid: member.gid)
     }
 
-    func directoryMark(_ name: PathBytes, in directory: FileDescriptor) throws -> LowerIdentity {
-        guard let info = try directory.statChild(name) else {
-            throw SystemError(errno: ENOENT, operation: "fstatat", path: directory.path)
-        }
-        return LowerIdentity(info)
-    }
-
-    func setDirectoryTime(_ time: Timestamp, of mark: LowerIdentity, at path: [PathBytes])
-        throws
-    {
-        var directory = root
-        for component in path.dropLast() {
-            guard let next = try? directory.openChild(component,
-                                                      flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
-            else { return }
-            directory = next
-        }
-        guard let name = path.last, let info = try directory.statChild(name),
-              info.st_mode & S_IFMT == S_IFDIR, LowerIdentity(info) == mark
-        else { return }
+    func setTime(_ time: Timestamp, of name: PathBytes, in directory: FileDescriptor) throws {
         try directory.setTimes(of: name, time)
     }
 

@@ -52,6 +52,8 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     case danglingSymlink(component: String)
     /// More than 40 symlinks met while resolving the path.
     case tooManySymlinks
+    /// A symlink member with an empty target, which no file system can hold.
+    case emptySymlinkTarget
     /// An xattr the kernel would refuse on this type of file.
     case xattrNotAllowed(name: String, reason: String)
 
@@ -70,6 +72,7 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .danglingSymlink(let component):
             return "'\(component)', where a symlink on its path leads, does not exist"
         case .tooManySymlinks: return "more than 40 symlinks on its path"
+        case .emptySymlinkTarget: return "a symlink with an empty target"
         case .xattrNotAllowed(let name, let reason): return "xattr '\(name)': \(reason)"
         }
     }

@@ -147,7 +147,13 @@ struct RuntimeRun {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let code = posix_spawnp(&pid, runtime, &actions, &attributes, argv, envp)
+        var code = posix_spawnp(&pid, runtime, &actions, &attributes, argv, envp)
+        // ETXTBSY: another process still holds the program open for writing, as for a moment
+        // after it was written while something else forks. Give it a few chances to close.
+        for attempt in 1...5 where code == ETXTBSY {
+            usleep(useconds_t(20_000 * attempt))
+            code = posix_spawnp(&pid, runtime, &actions, &attributes, argv, envp)
+        }
         guard code == 0 else {
             return .failure(SystemError(errno: code, operation: "posix_spawnp", path: runtime))
         }

@@ -35,8 +35,6 @@ public final class ViewNode: @unchecked Sendable {
     public var lowerIdentity: LowerIdentity?
     /// Made or changed by a member (a deleted path that removes it warns).
     public var fromMember: Bool
-    /// Removed from the tree (by a later member or the deleted list).
-    public var detached = false
 
     // Directories only.
     /// The lower directory merged into this one.

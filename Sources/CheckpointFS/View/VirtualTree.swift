@@ -38,6 +38,10 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         return identity.inode ^ (identity.device &* 0x9E37_79B9_7F4A_7C15) | (1 << 63)
     }
 
+    /// The size a new directory shows: one block, as on ext4 and xfs (it depends on the file
+    /// system a commit writes to, so no value is right everywhere).
+    static let directorySize: Int64 = 4096
+
     private func allocateInode() -> UInt64 {
         nextInode += 1
         return nextInode
@@ -61,15 +65,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     }
 
     public func directory(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        if let child = directory.children[name] { return child }
-        let path = childPath(directory.lowerDirectory!, name)
-        guard let info = try lower.stat(path) else {
-            throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
-        }
-        let node = try lowerNode(info, path: path)
-        node.lowerDirectory = path
-        directory.children[name] = node
-        return node
+        try existingNode(name, in: directory)
     }
 
     public func makeImplicitDirectory(_ name: PathBytes, in directory: ViewNode) throws
@@ -77,6 +73,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     {
         let node = ViewNode(type: S_IFDIR, permissions: 0o755, uid: 0, gid: 0, mtime: nil,
                             inode: allocateInode(), fromMember: true)
+        node.size = Self.directorySize
         insert(node, named: name, in: directory)
         return node
     }
@@ -103,6 +100,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     ) throws {
         let node = memberNode(member, type: S_IFDIR)
         node.mtime = nil  // like mkdir(2) now; the header's time is set at the end
+        node.size = Self.directorySize
         insert(node, named: name, in: directory)
     }
 
@@ -157,31 +155,40 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         to targetName: PathBytes,
         in targetDirectory: ViewNode
     ) throws {
-        let node: ViewNode
-        if let child = targetDirectory.children[targetName] {
-            node = child
-        } else {
-            let path = childPath(targetDirectory.lowerDirectory!, targetName)
-            guard let info = try lower.stat(path) else {
-                throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
-            }
-            node = try promote(info, path: path)
-        }
+        let node = try existingNode(targetName, in: targetDirectory)
         node.nlink += 1
         node.uid = member.uid
         node.gid = member.gid
+        // chown(2) of a non-directory drops setuid, and setgid where group execute is set
+        // (the kernel's should_remove_suid); the commit's chown does the same.
+        node.permissions &= ~UInt32(Glibc.S_ISUID)
+        if node.permissions & UInt32(Glibc.S_IXGRP) != 0 {
+            node.permissions &= ~UInt32(Glibc.S_ISGID)
+        }
         insert(node, named: name, in: directory)
     }
 
-    public func directoryMark(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        directory.children[name]!
-    }
-
-    public func setDirectoryTime(_ time: Timestamp, of mark: ViewNode, at path: [PathBytes]) {
-        if !mark.detached && mark.isDirectory { mark.mtime = time }
+    public func setTime(_ time: Timestamp, of name: PathBytes, in directory: ViewNode) throws {
+        try existingNode(name, in: directory).mtime = time
     }
 
     // MARK: Nodes
+
+    /// The node of the existing entry `name`, made for a lower entry if it has none yet: a
+    /// lower directory joins the tree so its entries can change, a lower non-directory
+    /// becomes a promoted inode so every name of it shows the change.
+    private func existingNode(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
+        if let child = directory.children[name] { return child }
+        let path = childPath(directory.lowerDirectory!, name)
+        guard let info = try lower.stat(path) else {
+            throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return try promote(info, path: path) }
+        let node = try lowerNode(info, path: path)
+        node.lowerDirectory = path
+        directory.children[name] = node
+        return node
+    }
 
     private func insert(_ node: ViewNode, named name: PathBytes, in directory: ViewNode) {
         directory.children[name] = node
@@ -225,9 +232,9 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         return node
     }
 
-    /// Marks a removed node and everything below it; returns whether any was a member's.
+    /// Accounts for a removed node and everything below it: hard-linked inodes lose a link.
+    /// Returns whether any of it was a member's.
     private func detach(_ node: ViewNode) throws -> Bool {
-        node.detached = true
         guard node.isDirectory else {
             node.nlink -= 1
             return node.fromMember

@@ -199,9 +199,11 @@ struct CaseSpec: Decodable, Sendable {
             entries = try container.decodeIfPresent([Entry].self, forKey: .entries) ?? []
         }
 
-        /// The member name written for an entry: its exact `name`, or prefix + `path`.
+        /// The member name written for an entry: its exact `name`, or prefix + `path`, and a
+        /// directory's name ends in `/` (Python's tarfile, which wrote the cases, adds it).
         func memberName(_ entry: Entry) -> PathBytes {
-            entry.name ?? Array(prefix.utf8) + (entry.path ?? [])
+            let name = entry.name ?? Array(prefix.utf8) + (entry.path ?? [])
+            return entry.kind == .dir && name.last != 0x2f ? name + [0x2f] : name
         }
     }
 

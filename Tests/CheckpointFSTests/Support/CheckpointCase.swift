@@ -44,23 +44,12 @@ struct CheckpointCase: Sendable, CustomStringConvertible {
         try TreeSnapshot(contentsOf: directory + "/lower.snap")
     }
 
+    /// The reference's run on the case: `oracle.rc`, `oracle.stderr`, `expected.snap`.
+    var reference: ReferenceRecord { ReferenceRecord(folder: "cases/" + name) }
+
     /// `expected.snap`: the root after the reference ran, mtimes it stamped read `FRESH`.
     func referenceSnapshot() throws -> TreeSnapshot {
-        try TreeSnapshot(contentsOf: directory + "/expected.snap")
-    }
-
-    /// `oracle.rc`.
-    func referenceExitStatus() throws -> Int32 {
-        let text = try Fixtures.text("cases/\(name)/oracle.rc")
-        guard let status = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw CocoaError(.fileReadCorruptFile)
-        }
-        return status
-    }
-
-    /// `oracle.stderr`: the reference's message, empty when it had none.
-    func referenceMessage() throws -> String {
-        try Fixtures.text("cases/\(name)/oracle.stderr")
+        try reference.snapshot()
     }
 
     /// Copies the case's checkpoint files into `destination`, creating it; the folder is

@@ -1,4 +1,5 @@
 import CSystem
+import Foundation
 import Glibc
 
 /// A deterministic pseudo-random source (SplitMix64): the same seed, the same tree.
@@ -19,12 +20,19 @@ struct SeededGenerator: RandomNumberGenerator {
 /// A generated lower root and checkpoint whose names collide on purpose: members replace
 /// lower entries of every type, link to lower files and to each other, go through lower
 /// and member symlinks, repeat, and the deleted list removes some of what they made.
+///
+/// Directories take their names from one small set and leaves mostly from another, so most
+/// checkpoints apply; a share of names crosses over, making type conflicts, and a share of
+/// checkpoints is refused (a member under a file, a symlink leading nowhere).
 struct RandomCheckpoint {
     let seed: UInt64
     private var random: SeededGenerator
-    private static let names = ["a", "b", "c", "d", "e"]
+    private static let directoryNames = ["a", "b", "c"]
+    private static let leafNames = ["f", "g", "h", "a"]
     private(set) var lowerFiles: [String] = []
-    private(set) var lowerPaths: [String] = []
+    private(set) var lowerDirectories: [String] = [""]
+    /// Lower symlinks that lead to a lower directory.
+    private(set) var lowerDirectoryLinks: [String] = []
 
     init(seed: UInt64) {
         self.seed = seed
@@ -37,47 +45,61 @@ struct RandomCheckpoint {
 
     private mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
 
-    private mutating func randomPath(depth: Int) -> String {
-        (0..<depth).map { _ in pick(Self.names) }.joined(separator: "/")
+    private static func join(_ parent: String, _ name: String) -> String {
+        parent.isEmpty ? name : parent + "/" + name
     }
 
     /// Builds the lower root in `root` (an existing empty directory).
     mutating func buildLower(in root: String) throws {
-        try fill(directory: root, relative: "", depth: 0)
+        try fill(root: root, relative: "", depth: 0)
+        // Symlinks last, so they can lead to directories that exist.
+        for _ in 0..<(2 + Int(random.next() % 4)) {
+            let parent = pick(lowerDirectories)
+            let name = pick(["s", "t", "u"])
+            let path = Self.join(parent, name)
+            var info = stat()
+            if lstat(root + "/" + path, &info) == 0 { continue }
+            let target: String
+            if chance(15) {
+                target = "/missing/" + pick(Self.directoryNames)
+            } else {
+                let directory = pick(lowerDirectories)
+                let depth = parent.split(separator: "/").count
+                target = chance(50) ? "/" + directory
+                    : String(repeating: "../", count: depth) + directory
+                lowerDirectoryLinks.append(path)
+            }
+            try posix("symlink", path) { symlink(target.isEmpty ? "." : target, root + "/" + path) }
+        }
     }
 
-    private mutating func fill(directory: String, relative: String, depth: Int) throws {
-        let count = depth == 0 ? 5 : Int(random.next() % 4)
-        for _ in 0..<count {
-            let name = pick(Self.names)
-            let path = directory + "/" + name
-            let rel = relative.isEmpty ? name : relative + "/" + name
+    private mutating func fill(root: String, relative: String, depth: Int) throws {
+        if depth < 3 {
+            for _ in 0..<Int(random.next() % 3) {
+                let path = Self.join(relative, pick(Self.directoryNames))
+                var info = stat()
+                if lstat(root + "/" + path, &info) == 0 { continue }
+                try posix("mkdir", path) { mkdir(root + "/" + path, 0o755) }
+                lowerDirectories.append(path)
+                try fill(root: root, relative: path, depth: depth + 1)
+                try metadata(root + "/" + path, directory: true)
+            }
+        }
+        for _ in 0..<(1 + Int(random.next() % 4)) {
+            let path = Self.join(relative, pick(Self.leafNames))
+            let full = root + "/" + path
             var info = stat()
-            if lstat(path, &info) == 0 { continue }
-            let roll = random.next() % 100
-            switch roll {
-            case 0..<35 where depth < 3:
-                try posix("mkdir", path) { mkdir(path, 0o755) }
-                lowerPaths.append(rel)
-                try fill(directory: path, relative: rel, depth: depth + 1)
-                try metadata(path, directory: true)
+            if lstat(full, &info) == 0 { continue }
+            switch random.next() % 100 {
             case 0..<70:
-                try write(path, contents: "lower \(rel) \(random.next() % 1000)\n")
-                try metadata(path, directory: false)
-                lowerFiles.append(rel)
-                lowerPaths.append(rel)
-            case 70..<82:
-                let target = chance(30) ? "/" + randomPath(depth: 2)
-                    : (chance(30) ? "../" : "") + randomPath(depth: 1 + Int(random.next() % 2))
-                try posix("symlink", path) { symlink(target, path) }
-                lowerPaths.append(rel)
-            case 82..<92 where !lowerFiles.isEmpty:
-                let target = pick(lowerFiles)
-                try posix("link", path) { link(directory.rootPrefix(relative) + "/" + target, path) }
-                lowerPaths.append(rel)
+                try write(full, contents: "lower \(path) \(random.next() % 1000)\n")
+                try metadata(full, directory: false)
+                lowerFiles.append(path)
+            case 70..<85 where !lowerFiles.isEmpty:
+                let target = root + "/" + pick(lowerFiles)
+                try posix("link", path) { link(target, full) }
             default:
-                try posix("mkfifo", path) { mkfifo(path, 0o640) }
-                lowerPaths.append(rel)
+                try posix("mkfifo", path) { mkfifo(full, 0o640) }
             }
         }
     }
@@ -98,46 +120,87 @@ struct RandomCheckpoint {
         try posix("utimensat", path) { utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) }
     }
 
+    /// A parent for a member: a lower or member directory, one reached through a lower
+    /// symlink, or a new one made implicitly.
+    private mutating func memberParent(_ memberDirectories: [String]) -> String {
+        switch random.next() % 100 {
+        case 0..<15 where !lowerDirectoryLinks.isEmpty: return pick(lowerDirectoryLinks)
+        case 15..<30: return Self.join(pick(lowerDirectories), "n" + pick(Self.directoryNames))
+        case 30..<50 where !memberDirectories.isEmpty: return pick(memberDirectories)
+        default: return pick(lowerDirectories)
+        }
+    }
+
     /// The diff tar's bytes and the deleted list.
     mutating func makeCheckpoint() -> (tar: [UInt8], deleted: [String]) {
         var entries: [TarBuilder.Entry] = []
         var memberFiles: [String] = []
-        let count = 8 + Int(random.next() % 25)
-        for _ in 0..<count {
-            let path = randomPath(depth: 1 + Int(random.next() % 3))
+        var memberDirectories: [String] = []
+        for _ in 0..<(8 + Int(random.next() % 25)) {
+            let parent = memberParent(memberDirectories)
             let mtime = 1_600_000_000 + Int64(random.next() % 1000)
             var entry: TarBuilder.Entry
             switch random.next() % 100 {
             case 0..<40:
+                let path = Self.join(parent, pick(Self.leafNames))
                 entry = .file(path, "member \(path) \(random.next() % 1000)\n",
                               mode: pick([0o644, 0o600, 0o2755]))
                 memberFiles.append(path)
-            case 40..<65:
+            case 40..<62:
+                let path = Self.join(parent, pick(Self.directoryNames))
                 entry = .directory(path + (chance(50) ? "/" : ""), mode: pick([0o755, 0o750]))
-            case 65..<77:
-                entry = .symlink(path, to: chance(40) ? "/" + randomPath(depth: 1)
-                                 : randomPath(depth: 1 + Int(random.next() % 2)))
-            case 77..<90:
-                let candidates = memberFiles + lowerFiles
+                memberDirectories.append(path)
+            case 62..<72:
+                let path = Self.join(parent, pick(["s", "t", "f"]))
+                let target = pick(lowerDirectories + memberDirectories)
+                entry = .symlink(path, to: chance(50) ? "/" + target : target)
+            case 72..<88:
+                let name = Self.join(parent, pick(Self.leafNames))
+                // A link to itself is always refused: keep those rare.
+                let candidates = (memberFiles + lowerFiles).filter { $0 != name || chance(5) }
                 guard !candidates.isEmpty else { continue }
-                entry = .hardLink(path, to: pick(candidates))
+                entry = .hardLink(name, to: pick(candidates))
             default:
-                entry = TarBuilder.Entry(name: Array(path.utf8), type: UInt8(ascii: "6"),
-                                         mode: 0o600)
+                entry = TarBuilder.Entry(name: Array(Self.join(parent, "p").utf8),
+                                         type: UInt8(ascii: "6"), mode: 0o600)
             }
             entry.mtime = mtime
             entry.uid = chance(20) ? 1000 : 0
             entry.gid = entry.uid
             if chance(15), entry.type == UInt8(ascii: "0") || entry.type == UInt8(ascii: "5") {
-                entry.pax.append(("SCHILY.xattr.user.member", Array("m\(random.next() % 9)".utf8)))
+                entry.pax.append(("SCHILY.xattr.user.member",
+                                  Array("m\(random.next() % 9)".utf8)))
             }
             entries.append(entry)
         }
         var deleted: [String] = []
         for _ in 0..<Int(random.next() % 5) {
-            deleted.append("/" + randomPath(depth: 1 + Int(random.next() % 2)))
+            let pool = lowerFiles + lowerDirectories.dropFirst() + memberFiles + memberDirectories
+            guard !pool.isEmpty else { break }
+            deleted.append("/" + pick(pool))
         }
         return (TarBuilder.archive(entries), deleted)
+    }
+
+    /// Builds seed `seed`'s lower root in `directory/lower` and its checkpoint directory in
+    /// `directory/checkpoint`; returns both paths.
+    static func make(seed: UInt64, in directory: String) throws
+        -> (lower: String, checkpoint: String)
+    {
+        let lower = directory + "/lower"
+        let checkpoint = directory + "/checkpoint"
+        for path in [lower, checkpoint] {
+            guard mkdir(path, 0o755) == 0 else {
+                throw GeneratorError(call: "mkdir", path: path, errno: errno)
+            }
+        }
+        var generator = RandomCheckpoint(seed: seed)
+        try generator.buildLower(in: lower)
+        let (tar, deleted) = generator.makeCheckpoint()
+        try Data(tar).write(to: URL(fileURLWithPath: checkpoint + "/rootfs-diff.tar"))
+        try JSONEncoder().encode(deleted)
+            .write(to: URL(fileURLWithPath: checkpoint + "/deleted.files"))
+        return (lower, checkpoint)
     }
 
     private func write(_ path: String, contents: String) throws {
@@ -160,15 +223,4 @@ struct GeneratorError: Error, CustomStringConvertible {
     var path: String
     var errno: Int32
     var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
-}
-
-private extension String {
-    /// The root directory of a path `directory` whose position below the root is `relative`.
-    func rootPrefix(_ relative: String) -> String {
-        guard !relative.isEmpty else { return self }
-        let depth = relative.split(separator: "/").count
-        var parts = split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(depth)
-        return parts.joined(separator: "/")
-    }
 }

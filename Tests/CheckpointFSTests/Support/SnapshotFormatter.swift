@@ -60,7 +60,7 @@ struct SnapshotFormatter {
             fields.append("sha256=" + contentDigest(entry.absolute))
         }
         if shows(.target), kind == .symlink {
-            fields.append("target=" + escape(try linkTarget(entry.absolute)))
+            fields.append("target=" + escape(try TreeReader.linkTarget(entry.absolute)))
         }
         if shows(.rdev), kind == .characterDevice || kind == .blockDevice {
             fields.append("rdev=\(ckpt_major(info.st_rdev)):\(ckpt_minor(info.st_rdev))")
@@ -90,98 +90,31 @@ struct SnapshotFormatter {
         return fields
     }
 
-    /// SHA-256 of a regular file read with open(2)+read(2), never following a symlink nor
-    /// blocking; a failure prints as `<error:REASON>` like the script's.
+    /// A digest failure prints as `<error:REASON>`, like the script's.
     private func contentDigest(_ path: PathBytes) -> String {
-        let flags = O_RDONLY | CKPT_O_NOFOLLOW | O_NONBLOCK | CKPT_O_CLOEXEC
-        let fd = path.withCPath { Glibc.open($0, flags) }
-        guard fd >= 0 else { return failedDigest(ckpt_errno()) }
-        defer { _ = Glibc.close(fd) }
-
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                let code = ckpt_errno()
-                if code == EINTR { continue }
-                return failedDigest(code)
-            }
-            if count == 0 { return hasher.finalizeHex() }
-            buffer.withUnsafeBytes {
-                hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count]))
-            }
+        switch TreeReader.sha256(of: path) {
+        case .success(let digest): return digest
+        case .failure(let error):
+            return "<error:" + String(cString: strerror(error.code)).replacingSpaces() + ">"
         }
     }
 
-    private func failedDigest(_ code: Int32) -> String {
-        "<error:" + String(cString: strerror(code)).replacingSpaces() + ">"
-    }
-
-    /// readlink(2), growing the buffer until the whole target fits.
-    private func linkTarget(_ path: PathBytes) throws(SystemError) -> PathBytes {
-        var capacity = Int(PATH_MAX)
-        while true {
-            var buffer = [UInt8](repeating: 0, count: capacity)
-            let length = try path.withCPath { (cPath) throws(SystemError) in
-                try check("readlink", path.displayPath) {
-                    buffer.withUnsafeMutableBytes {
-                        readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                 $0.count)
-                    }
-                }
-            }
-            if length < capacity { return Array(buffer[0..<length]) }
-            capacity *= 4
-        }
-    }
-
-    /// llistxattr(2)/lgetxattr(2): the selected xattrs sorted by name. A name list that cannot
-    /// be read means none; a value that cannot be read shows as `<error ERRNO>`.
+    /// The selected xattrs sorted by name. A name list that cannot be read means none; a
+    /// value that cannot be read shows as `<error ERRNO>`.
     private func extendedAttributes(_ path: PathBytes) -> [(name: PathBytes, value: [UInt8])] {
-        let listed = path.withCPath { cPath in readSized { llistxattr(cPath, $0, $1) } }
-        guard case .success(let list) = listed else { return [] }
-
+        guard case .success(let names) = TreeReader.xattrNames(path) else { return [] }
         var pairs: [(name: PathBytes, value: [UInt8])] = []
-        for name in list.split(separator: 0).map(Array.init) {
+        for name in names {
             if !xattrInclude.isEmpty && !xattrInclude.contains(where: { name.starts(with: $0) }) {
                 continue
             }
             if xattrExclude.contains(where: { name.starts(with: $0) }) { continue }
-            let read = path.withCPath { cPath in
-                name.withCPath { cName in readSized { lgetxattr(cPath, cName, $0, $1) } }
-            }
-            switch read {
+            switch TreeReader.xattrValue(path, name) {
             case .success(let value): pairs.append((name, value))
-            case .failure(let code): pairs.append((name, Array("<error \(code)>".utf8)))
+            case .failure(let error): pairs.append((name, Array("<error \(error.code)>".utf8)))
             }
         }
         return pairs.sorted { $0.name.lexicographicallyPrecedes($1.name) }
-    }
-
-    /// Calls a size-probing xattr function: first with no buffer for the length, then with a
-    /// buffer of that length, again if the value grew in between (ERANGE).
-    private func readSized(
-        _ call: (UnsafeMutablePointer<CChar>?, Int) -> Int
-    ) -> Result<[UInt8], XattrErrno> {
-        while true {
-            let needed = call(nil, 0)
-            if needed < 0 { return .failure(XattrErrno(code: ckpt_errno())) }
-            if needed == 0 { return .success([]) }
-            var buffer = [UInt8](repeating: 0, count: needed)
-            let length = buffer.withUnsafeMutableBytes {
-                call($0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
-            }
-            if length >= 0 { return .success(Array(buffer[0..<length])) }
-            let code = ckpt_errno()
-            if code != ERANGE { return .failure(XattrErrno(code: code)) }
-        }
-    }
-
-    /// The errno of a failed xattr call, read right after the call.
-    struct XattrErrno: Error, CustomStringConvertible {
-        var code: Int32
-        var description: String { String(code) }
     }
 }
 

@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 @testable import CheckpointFS
 
@@ -97,10 +96,16 @@ struct TreeSnapshot: Equatable, CustomStringConvertible, Sendable {
     /// The lines only in `expected` (`- `) and only in this snapshot (`+ `), for a readable
     /// failure message; empty when both are equal.
     func difference(from expected: TreeSnapshot) -> String {
-        let mine = Set(lines)
-        let theirs = Set(expected.lines)
-        let missing = expected.lines.filter { !mine.contains($0) }.map { "- " + $0 }
-        let extra = lines.filter { !theirs.contains($0) }.map { "+ " + $0 }
+        Self.difference(lines, from: expected.lines)
+    }
+
+    /// The lines only in `expected` (`- `), then those only in `actual` (`+ `), each in
+    /// their own order.
+    static func difference(_ actual: [String], from expected: [String]) -> String {
+        let mine = Set(actual)
+        let theirs = Set(expected)
+        let missing = expected.filter { !mine.contains($0) }.map { "- " + $0 }
+        let extra = actual.filter { !theirs.contains($0) }.map { "+ " + $0 }
         return (missing + extra).joined(separator: "\n")
     }
 }
@@ -119,7 +124,7 @@ struct SnapshotWalker {
 
     /// Returns every entry, root included, sorted by the bytes of the relative path.
     func walk(_ root: PathBytes) throws(SystemError) -> [SnapshotEntry] {
-        let rootStatus = try symbolicLinkStatus(root).get()
+        let rootStatus = try TreeReader.status(root).get()
         var entries = [
             SnapshotEntry(relative: [0x2e], absolute: root, status: .success(rootStatus)),
         ]
@@ -129,12 +134,12 @@ struct SnapshotWalker {
         while let (relative, absolute) = pending.popLast() {
             // The script reports an unreadable directory on stderr and goes on without its
             // contents; a snapshot that misses them then fails its comparison anyway.
-            guard let names = directoryNames(absolute) else { continue }
+            guard let names = TreeReader.names(in: absolute) else { continue }
             for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
                 let childRelative = relative.isEmpty ? name : relative + [0x2f] + name
                 if excluded.contains(childRelative) { continue }
                 let childAbsolute = absolute + [0x2f] + name
-                let status = symbolicLinkStatus(childAbsolute)
+                let status = TreeReader.status(childAbsolute)
                 entries.append(
                     SnapshotEntry(relative: childRelative, absolute: childAbsolute, status: status))
                 if case .success(let info) = status, SnapshotKind(info.st_mode) == .directory {
@@ -143,31 +148,6 @@ struct SnapshotWalker {
             }
         }
         return entries.sorted { $0.relative.lexicographicallyPrecedes($1.relative) }
-    }
-
-    /// lstat(2) of a path.
-    private func symbolicLinkStatus(_ path: PathBytes) -> Result<Glibc.stat, SystemError> {
-        var info = Glibc.stat()
-        let result = path.withCPath { lstat($0, &info) }
-        if result == 0 { return .success(info) }
-        let code = ckpt_errno()
-        return .failure(SystemError(errno: code, operation: "lstat", path: path.displayPath))
-    }
-
-    /// The names opendir(3)/readdir(3) list, without `.` and `..`; nil if listing failed.
-    private func directoryNames(_ path: PathBytes) -> [PathBytes]? {
-        guard let stream = path.withCPath({ opendir($0) }) else { return nil }
-        defer { closedir(stream) }
-        var names: [PathBytes] = []
-        while true {
-            ckpt_set_errno(0)
-            guard let entry = readdir(stream) else {
-                return ckpt_errno() == 0 ? names : nil
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if name == [0x2e] || name == [0x2e, 0x2e] { continue }
-            names.append(name)
-        }
     }
 }
 

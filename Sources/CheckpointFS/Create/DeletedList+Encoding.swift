@@ -1,0 +1,29 @@
+extension DeletedList {
+    /// The `deleted.files` text podman writes: a JSON array of absolute paths, one a line
+    /// with a two-space indent, and no newline after the closing bracket (Go's
+    /// `json.MarshalIndent(paths, "", "  ")`). Bytes that are not UTF-8 become U+FFFD, as
+    /// Go writes them; `create` reports such paths as inexpressible.
+    public static func encode(_ paths: [PathBytes]) -> [UInt8] {
+        if paths.isEmpty { return Array("[]".utf8) }
+        let lines = paths.map { "  " + quoted(String(decoding: $0, as: UTF8.self)) }
+        return Array(("[\n" + lines.joined(separator: ",\n") + "\n]").utf8)
+    }
+
+    /// A JSON string literal (RFC 8259, section 7).
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u00" + String(scalar.value, radix: 16).leftPadded(to: 2)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
