@@ -56,8 +56,16 @@ import Testing
               + "bytes_read=\(load.bytesRead.load(ordering: .relaxed)) "
               + "listings=\(load.listings.load(ordering: .relaxed)) "
               + "failures=\(failures.count) rss_kib_baseline=\(baseline) "
-              + "rss_kib_peak=\(peak) rss_samples=\(samples.count)")
+              + "rss_kib_peak=\(peak) rss_kib_by_quarter=\(Self.quarters(samples))")
         #expect(view.unmount() == 0, "daemon: \(view.log())")
+    }
+
+    /// The samples at the start, each quarter and the end of the run, to show a trend.
+    static func quarters(_ samples: [Int]) -> String {
+        guard !samples.isEmpty else { return "none" }
+        let last = samples.count - 1
+        return [0, last / 4, last / 2, 3 * last / 4, last].map { String(samples[$0]) }
+            .joined(separator: ",")
     }
 }
 
