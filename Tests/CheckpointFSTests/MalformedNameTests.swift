@@ -65,6 +65,29 @@ import Testing
         #expect(try directory.statChild(parts.last!)?.st_size == 5)
     }
 
+    /// A name 1,500 directories deep, and a symlink chain reaching 6,000 deep, committed by
+    /// `checkpointfs commit` with 256 open files allowed: resolving a path must not hold a
+    /// descriptor per level, or a deep tree fails with EMFILE halfway through a commit.
+    @Test func deepNamesWithFewDescriptors() throws {
+        let deep = Array(repeating: "a", count: 1500).joined(separator: "/")
+        var link = Entry.symlink("placeholder", to: "placeholder")
+        link.pax = [("path", Array("s".utf8)), ("linkpath", Array(deep.utf8))]
+        let members = [Self.member(deep + "/f"), link,
+                       Self.member("s/" + Array(repeating: "b", count: 1800)
+                                   .joined(separator: "/") + "/g")]
+        let scratch = try TemporaryDirectory("descriptors")
+        try RawCheckpoint(description: "deep", tar: TarBuilder.archive(members),
+                          expectation: .applied(members: 3)).write(to: scratch.path("ckpt"))
+        let root = scratch.path("root")
+        _ = try check("mkdir", root) { mkdir(root, 0o755) }
+        let result = try Command.run("/usr/bin/prlimit", [
+            "--nofile=256:256", MountHarness.program, "commit", "-q", "--root", root,
+            scratch.path("ckpt"),
+        ])
+        #expect(result.status == 0, "commit: \(result.standardError)")
+        try Self.removeDeep(root + "/a")
+    }
+
     /// A NUL byte inside a PAX name or symlink target: libarchive ends the string there, so
     /// the name applied is what precedes it; the view must agree with the commit.
     @Test(arguments: [("path", "nul\0after"), ("linkpath", "tar\0get")])
@@ -135,24 +158,26 @@ import Testing
         return try directory.statChild(Array("bottom".utf8)) == nil ? -1 : depth
     }
 
-    /// Removes a chain of single-child directories without recursion or a descriptor per
-    /// level: descend to the bottom, then climb by `..`, removing as it goes.
+    /// Removes a tree too deep for string paths without recursion or a descriptor per
+    /// level: descend into the first directory found, removing files on the way; climb by
+    /// `..` when a directory is empty, removing it.
     static func removeDeep(_ top: String) throws {
         var directory = try FileDescriptor.openDirectory(atPath: top)
-        var depth = 0
-        while let child = try directory.directoryEntries().first {
-            let mode = try directory.statChild(child.name)?.st_mode ?? 0
-            if mode & S_IFMT == S_IFDIR {
-                directory = try directory.openChild(child.name, flags: Self.directoryFlags)
-                depth += 1
-            } else {
-                _ = child.name.withCPath { unlinkat(directory.raw, $0, 0) }
+        var names: [PathBytes] = []
+        while true {
+            if let child = try directory.directoryEntries().first {
+                let mode = try directory.statChild(child.name)?.st_mode ?? 0
+                if mode & S_IFMT == S_IFDIR {
+                    directory = try directory.openChild(child.name, flags: Self.directoryFlags)
+                    names.append(child.name)
+                } else {
+                    _ = child.name.withCPath { unlinkat(directory.raw, $0, 0) }
+                }
+                continue
             }
-        }
-        while depth > 0 {
+            guard let name = names.popLast() else { break }
             directory = try directory.openChild(Array("..".utf8), flags: Self.directoryFlags)
-            depth -= 1
-            _ = Array("a".utf8).withCPath { unlinkat(directory.raw, $0, CKPT_AT_REMOVEDIR) }
+            _ = name.withCPath { unlinkat(directory.raw, $0, CKPT_AT_REMOVEDIR) }
         }
         _ = rmdir(top)
     }
