@@ -45,11 +45,17 @@ public struct Restore {
 
 extension Restore {
     /// Indexes the diff tar and reads the deleted list of an open checkpoint.
+    /// - Parameter onProgress: called as the diff tar is indexed, with the offset reached
+    ///   and the tar's size.
     /// - Throws: `CheckpointError` naming the file and member or element at fault.
-    public init(source: CheckpointSource) throws {
+    public init(
+        source: CheckpointSource,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws {
         let index: TarIndex
         if let tar = source.diffTar {
-            index = try TarIndex(path: tar.path, displayName: tar.displayName)
+            index = try TarIndex(path: tar.path, displayName: tar.displayName,
+                                 onProgress: onProgress)
         } else {
             index = TarIndex(
                 emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
