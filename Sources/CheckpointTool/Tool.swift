@@ -10,6 +10,7 @@ enum Tool {
         UnmountCommand.self,
         CommitCommand.self,
         CreateCommand.self,
+        DiffCommand.self,
         ImportCommand.self,
         RuntimeCheckCommand.self,
         LabelCommand.self,
