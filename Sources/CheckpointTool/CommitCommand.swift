@@ -35,9 +35,9 @@ struct CommitCommand: ToolCommand {
         defer { source.close() }
         let restore = try Restore(source: source)
         if dryRun {
-            let (tree, outcome) = try restore.plan(rootPath: root)
-            for change in try tree.changes() { print(change.line) }
-            report(outcome, summary: false)
+            let report = try ChangeReport(restore: restore, root: root)
+            print(report.rendered(as: .text), terminator: "")
+            report.warn(as: Self.name)
             return ExitStatus.success
         }
         let progress = ProgressLine("applying \(restore.index.displayName)",
@@ -52,10 +52,7 @@ struct CommitCommand: ToolCommand {
     }
 
     private func report(_ outcome: ApplyOutcome, summary: Bool) {
-        for path in outcome.deletedTarContent {
-            writeError("checkpointfs commit: warning: deleted path '\(path)' removes content "
-                       + "the diff tar put there")
-        }
+        ChangeReport.warnDeletedTarContent(outcome.deletedTarContent, as: Self.name)
         guard summary else { return }
         print("\(outcome.membersApplied) members applied, \(outcome.pathsRemoved) paths removed, "
               + "\(outcome.bytesWritten) bytes written")
