@@ -29,6 +29,8 @@ final class ArchiveReader {
         var mtime: Int64
 
         var isRegularFile: Bool { !isHardLink && fileType == CKPT_AE_IFREG }
+        var isDirectory: Bool { !isHardLink && fileType == CKPT_AE_IFDIR }
+        var isSymlink: Bool { !isHardLink && fileType == CKPT_AE_IFLNK }
     }
 
     /// The archive's name in messages, such as `ckrich.tar.zst`.
