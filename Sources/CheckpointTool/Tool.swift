@@ -11,6 +11,7 @@ enum Tool {
         CommitCommand.self,
         CreateCommand.self,
         DiffCommand.self,
+        InspectCommand.self,
         ImportCommand.self,
         RuntimeCheckCommand.self,
         LabelCommand.self,
