@@ -59,23 +59,12 @@ struct CommitCommand: ToolCommand {
             defer { progress.finish() }
             commit = try restore.commit(
                 rootPath: root, stateDirectory: stateDirectory,
-                checkpointFiles: Self.files(of: source), checkpointName: checkpoint,
+                checkpointFiles: source.sourceFiles, checkpointName: checkpoint,
                 again: again
             ) { progress.update($0 + 1) }
         }
         report(commit, members: restore.index.members.count)
         return ExitStatus.success
-    }
-
-    /// The files a checkpoint was read from, whose identity tells it from others.
-    private static func files(of source: CheckpointSource) -> [String] {
-        switch source.layout {
-        case .directory:
-            return [source.diffTar?.displayName, source.deletedList?.displayName]
-                .compactMap { $0 }
-        case .archive:
-            return [source.path]
-        }
     }
 
     private func report(_ commit: JournaledCommit, members: Int) {

@@ -85,3 +85,17 @@ struct CheckpointFingerprint {
         hash &*= 0x0000_0100_0000_01b3
     }
 }
+
+extension CheckpointSource {
+    /// The files the checkpoint was read from, as the user's file system holds them: the
+    /// archive, or the directory's diff tar and deleted list. Their identity is part of a
+    /// commit journal's fingerprint.
+    public var sourceFiles: [String] {
+        switch layout {
+        case .directory:
+            return [diffTar?.displayName, deletedList?.displayName].compactMap { $0 }
+        case .archive:
+            return [path]
+        }
+    }
+}

@@ -35,8 +35,9 @@ extension Restore {
     /// The root must not be changed by anything else between the runs.
     ///
     /// - Parameters:
-    ///   - checkpointFiles: the files the checkpoint was read from, whose identity (device,
-    ///     inode, size, mtime) is part of what tells this checkpoint from others.
+    ///   - checkpointFiles: the files the checkpoint was read from
+    ///     (`CheckpointSource.sourceFiles`), whose identity (device, inode, size, mtime) is
+    ///     part of what tells this checkpoint from others.
     ///   - checkpointName: the checkpoint as the user named it, for messages.
     ///   - again: apply it even if the journal says it was committed to this root already.
     ///   - onMember: called after each member is written, with its index.
