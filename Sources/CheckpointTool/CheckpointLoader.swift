@@ -8,13 +8,14 @@ enum CheckpointLoader {
     /// The caller closes the source, which removes what was decompressed.
     /// - Parameter quiet: `-q`: no progress.
     static func open(_ path: String, quiet: Bool) throws -> (CheckpointSource, Restore) {
-        let reading = ProgressLine("reading \(path)", bytes: 0, quiet: quiet)
+        let reading = ProgressLine("reading \(ProgressLine.shortName(path))", bytes: 0,
+                                   quiet: quiet)
         let source: CheckpointSource
         do {
             defer { reading.finish() }
             source = try CheckpointSource.open(path: path) { reading.update($0, total: $1) }
         }
-        let label = source.diffTar?.displayName ?? path
+        let label = ProgressLine.shortName(source.diffTar?.displayName ?? path)
         let indexing = ProgressLine("indexing \(label)", bytes: 0, quiet: quiet)
         defer { indexing.finish() }
         do {

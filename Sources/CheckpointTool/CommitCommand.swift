@@ -52,8 +52,9 @@ struct CommitCommand: ToolCommand {
             report.warn(as: Self.name)
             return ExitStatus.success
         }
-        let progress = ProgressLine("applying \(restore.index.displayName)",
-                                    total: restore.index.members.count, quiet: quiet)
+        let progress = ProgressLine(
+            "applying \(ProgressLine.shortName(restore.index.displayName))",
+            total: restore.index.members.count, quiet: quiet)
         let commit: JournaledCommit
         do {
             defer { progress.finish() }

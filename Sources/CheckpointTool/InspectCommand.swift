@@ -46,7 +46,8 @@ struct InspectCommand: ToolCommand {
     }
 
     func run() throws -> Int32 {
-        let progress = ProgressLine("reading \(checkpoint)", bytes: 0, quiet: quiet)
+        let progress = ProgressLine("reading \(ProgressLine.shortName(checkpoint))", bytes: 0,
+                                    quiet: quiet)
         let summary: CheckpointSummary
         do {
             defer { progress.finish() }

@@ -2,9 +2,8 @@ import Glibc
 
 /// A one-line progress display on standard error, shown only when it is a terminal.
 ///
-/// Nothing is drawn for work that ends within half a second, and updates are throttled to a
-/// few per second, so progress never costs more than the work; `finish()` clears the line so
-/// what follows starts clean.
+/// Updates are throttled to a few per second so progress never costs more than the work;
+/// `finish()` clears the line so what follows starts clean.
 final class ProgressLine {
     /// What the counts count.
     enum Unit {
@@ -16,12 +15,10 @@ final class ProgressLine {
     private let label: String
     private let unit: Unit
     private var total: Int64
-    private let start: timespec
     private var lastDraw = timespec()
+    private var lastDone: Int64 = -1
     private var drawn = false
 
-    /// How long work runs before its progress shows, in seconds.
-    private static let delay = 0.5
     /// The shortest time between two draws, in seconds.
     private static let interval = 0.2
 
@@ -42,7 +39,6 @@ final class ProgressLine {
         self.total = total
         self.unit = unit
         self.enabled = !quiet && isatty(2) == 1
-        start = Self.now()
     }
 
     func update(_ done: Int) {
@@ -55,10 +51,11 @@ final class ProgressLine {
         if let newTotal { total = newTotal }
         guard total > 0 else { return }
         let now = Self.now()
-        guard Self.seconds(from: start, to: now) >= Self.delay,
+        guard done != lastDone,
               Self.seconds(from: lastDraw, to: now) >= Self.interval || done == total
         else { return }
         lastDraw = now
+        lastDone = done
         let percent = min(100, max(0, done) * 100 / total)
         let counts: String
         switch unit {
@@ -67,6 +64,11 @@ final class ProgressLine {
         }
         writeError(raw: "\r\(label): \(counts) (\(percent)%)\u{1b}[K")
         drawn = true
+    }
+
+    /// The last component of a path, which keeps a progress line within a terminal's width.
+    static func shortName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 
     func finish() {

@@ -72,6 +72,7 @@ public struct TarIndex: Sendable {
             members.append(member)
             onProgress?(offset, size)
         }
+        onProgress?(size, size)
         return members
     }
 
