@@ -8,7 +8,7 @@ struct InspectCommand: ToolCommand {
     static let options = [
         OptionSpec(long: "format", short: "f", takesValue: true,
                    help: "table (the default) or json", valueName: "FORMAT"),
-        OptionSpec(long: "largest", short: "n", takesValue: true,
+        OptionSpec(long: "largest", short: nil, takesValue: true,
                    help: "how many of the diff tar's largest members to list (default 5)",
                    valueName: "N"),
         OptionSpec(long: "quiet", short: "q", takesValue: false, help: "no progress"),
