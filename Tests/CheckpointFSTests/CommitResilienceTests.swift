@@ -429,6 +429,15 @@ import Testing
         #expect(!text.contains("step me\n"))
     }
 
+    @Test func refusedCheckpointLeavesNoJournal() throws {
+        let scratch = try MountScratch(members: [.file("ok", "x\n"), .file("../out", "o\n")])
+        let state = scratch.directory.path("state")
+        let result = try BuiltTool.run(["commit", "--state-dir", state, "--root", scratch.root,
+                                        scratch.checkpoint])
+        #expect(result.status == 3)
+        #expect(!FileManager.default.fileExists(atPath: state))
+    }
+
     @Test func damagedJournalIsReportedAndNothingIsWritten() throws {
         let scratch = try TemporaryDirectory("resilience")
         let (lower, checkpoint) = try Self.makeReplayTrap(in: scratch.path, groups: 1)

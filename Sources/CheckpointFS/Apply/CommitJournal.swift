@@ -107,8 +107,20 @@ final class CommitJournal: ApplyRecorder {
 
     // MARK: Finding and reading
 
-    /// The directory of journals in `stateDirectory`, made (mode 0700) where missing.
-    static func openDirectory(in stateDirectory: String) throws -> FileDescriptor {
+    /// The directory of journals in `stateDirectory`; `nil` when there is none yet.
+    static func existingDirectory(in stateDirectory: String) throws -> FileDescriptor? {
+        let path = stateDirectory + "/commits"
+        let fd = open(path, O_RDONLY | CKPT_O_DIRECTORY | CKPT_O_CLOEXEC)
+        if fd < 0 && ckpt_errno() == ENOENT { return nil }
+        guard fd >= 0 else {
+            throw SystemError(errno: ckpt_errno(), operation: "open", path: path)
+        }
+        return FileDescriptor(adopting: fd, path: path)
+    }
+
+    /// The directory of journals in `stateDirectory`, made (mode 0700) where missing: only a
+    /// commit that begins to write makes it.
+    static func makeDirectory(in stateDirectory: String) throws -> FileDescriptor {
         for path in [stateDirectory, stateDirectory + "/commits"] {
             if mkdir(path, 0o700) != 0 && ckpt_errno() != EEXIST {
                 throw SystemError(errno: ckpt_errno(), operation: "mkdir", path: path)

@@ -56,12 +56,12 @@ extension Restore {
     ) throws -> JournaledCommit {
         let root = try FileDescriptor.openDirectory(atPath: rootPath)
         let identity = try CommitJournal.RootIdentity(root)
-        let directory = try CommitJournal.openDirectory(in: stateDirectory)
         let name = CommitJournal.name(for: identity)
         let fingerprint = CheckpointFingerprint.of(self, files: checkpointFiles)
 
         // A journal about a root that was made anew at the same inode is no one's.
-        if let record = try CommitJournal.read(name, in: directory),
+        if let directory = try CommitJournal.existingDirectory(in: stateDirectory),
+           let record = try CommitJournal.read(name, in: directory),
            record.header.root == identity
         {
             let sameCheckpoint = record.header.fingerprint == fingerprint
@@ -92,6 +92,7 @@ extension Restore {
         }
 
         let (_, planned) = try plan(rootPath: rootPath)
+        let directory = try CommitJournal.makeDirectory(in: stateDirectory)
         let journal = try CommitJournal.begin(name, in: directory, header: .init(
             root: identity, rootPath: rootPath, fingerprint: fingerprint,
             checkpoint: checkpointName, warnings: planned.deletedTarContent))
