@@ -6,7 +6,7 @@ struct CommitCommand: ToolCommand {
     static let name = "commit"
     static let summary = "apply a checkpoint's file-system changes to a container root"
     static let synopsis = [
-        "--root ROOT [--dry-run] [--again] [--state-dir DIR] [-q] CHECKPOINT",
+        "--root ROOT [--dry-run] [--again] [--state-dir DIR | --no-journal] [-q] CHECKPOINT",
     ]
     static let options = [
         OptionSpec(long: "root", short: "r", takesValue: true,
@@ -19,6 +19,8 @@ struct CommitCommand: ToolCommand {
                    help: "where commit journals are kept (default "
                        + "\(Restore.defaultStateDirectory))",
                    valueName: "DIR"),
+        OptionSpec(long: "no-journal", short: nil, takesValue: false,
+                   help: "keep no journal: stopped part-way, it may not finish when run again"),
         OptionSpec(long: "quiet", short: "q", takesValue: false,
                    help: "no progress and no summary"),
     ]
@@ -27,7 +29,8 @@ struct CommitCommand: ToolCommand {
     var checkpoint: String
     var dryRun: Bool
     var again: Bool
-    var stateDirectory: String
+    /// Where journals are kept; `nil` for a commit without one.
+    var stateDirectory: String?
     var quiet: Bool
 
     init(arguments: ParsedArguments) throws(UsageError) {
@@ -39,7 +42,14 @@ struct CommitCommand: ToolCommand {
         self.checkpoint = arguments.positionals[0]
         self.dryRun = arguments.flag("dry-run")
         self.again = arguments.flag("again")
-        self.stateDirectory = arguments.value("state-dir") ?? Restore.defaultStateDirectory
+        if arguments.flag("no-journal") {
+            guard arguments.value("state-dir") == nil, !arguments.flag("again") else {
+                throw UsageError("--no-journal goes with neither --state-dir nor --again")
+            }
+            self.stateDirectory = nil
+        } else {
+            self.stateDirectory = arguments.value("state-dir") ?? Restore.defaultStateDirectory
+        }
         self.quiet = arguments.flag("quiet")
     }
 
@@ -55,26 +65,38 @@ struct CommitCommand: ToolCommand {
         let progress = ProgressLine(
             "applying \(ProgressLine.shortName(restore.index.displayName))",
             total: restore.index.members.count, quiet: quiet)
-        let commit: JournaledCommit
+        let start: JournaledCommit.Start
+        let outcome: ApplyOutcome
+        var journal: String?
         do {
             defer { progress.finish() }
-            commit = try restore.commit(
-                rootPath: root, stateDirectory: stateDirectory,
-                checkpointFiles: source.sourceFiles, checkpointName: checkpoint,
-                again: again
-            ) { progress.update($0 + 1) }
+            if let stateDirectory {
+                let commit = try restore.commit(
+                    rootPath: root, stateDirectory: stateDirectory,
+                    checkpointFiles: source.sourceFiles, checkpointName: checkpoint,
+                    again: again
+                ) { progress.update($0 + 1) }
+                (start, outcome, journal) = (commit.start, commit.outcome, commit.journal)
+            } else {
+                start = .fresh
+                outcome = try restore.commit(rootPath: root) { progress.update($0 + 1) }
+            }
         }
-        report(commit, members: restore.index.members.count)
+        report(outcome, start: start, journal: journal, members: restore.index.members.count)
         return ExitStatus.success
     }
 
-    private func report(_ commit: JournaledCommit, members: Int) {
-        ChangeReport.warnDeletedTarContent(commit.outcome.deletedTarContent, as: Self.name)
+    private func report(
+        _ outcome: ApplyOutcome,
+        start: JournaledCommit.Start,
+        journal: String?,
+        members: Int
+    ) {
+        ChangeReport.warnDeletedTarContent(outcome.deletedTarContent, as: Self.name)
         guard !quiet else { return }
-        let outcome = commit.outcome
         let done = "\(outcome.membersApplied) members applied, "
             + "\(outcome.pathsRemoved) paths removed, \(outcome.bytesWritten) bytes written"
-        switch commit.start {
+        switch start {
         case .fresh:
             print(done)
         case .resumed(let step):
@@ -83,7 +105,7 @@ struct CommitCommand: ToolCommand {
         case .alreadyCommitted(let time):
             let when = Timestamp(seconds: time, nanoseconds: 0).rfc3339
             print("\(checkpoint) was committed to \(root) already, at \(when) "
-                  + "(\(commit.journal)): nothing to do; --again applies it once more")
+                  + "(\(journal ?? "")): nothing to do; --again applies it once more")
         }
     }
 

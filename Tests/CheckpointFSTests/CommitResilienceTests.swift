@@ -429,6 +429,32 @@ import Testing
         #expect(!text.contains("step me\n"))
     }
 
+    /// Without a journal the commit is the same; run twice on podman's checkpoint, which
+    /// links only to its own earlier members, it leaves the same tree too.
+    @Test func commitWithoutJournalWritesTheSameTree() throws {
+        let scratch = try TemporaryDirectory("resilience")
+        let journaled = scratch.path("journaled")
+        let plain = scratch.path("plain")
+        for root in [journaled, plain] {
+            _ = try check("mkdir", root) { mkdir(root, 0o755) }
+            try BaseRootfs.extract(into: root)
+        }
+        let start = Int(time(nil))
+        let checkpoint = PodmanFixture.path("archives/ckrich-gzip.tar.gz")
+        #expect(try BuiltTool.run(["commit", "-q", "--state-dir", scratch.path("state"),
+                                   "--root", journaled, checkpoint]).status == 0)
+        // The second time, of the deleted paths only /data/opaque-me, which the diff tar made
+        // again, is there to remove.
+        for removed in [5, 1] {
+            let result = try BuiltTool.run(["commit", "--no-journal", "--root", plain,
+                                            checkpoint])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(String(decoding: result.output, as: UTF8.self)
+                    == "39 members applied, \(removed) paths removed, 4550369 bytes written\n")
+            try Self.expectSameTree(plain, as: journaled, since: start, "without a journal")
+        }
+    }
+
     @Test func refusedCheckpointLeavesNoJournal() throws {
         let scratch = try MountScratch(members: [.file("ok", "x\n"), .file("../out", "o\n")])
         let state = scratch.directory.path("state")
