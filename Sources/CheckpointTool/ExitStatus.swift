@@ -5,7 +5,8 @@ enum ExitStatus {
     /// Done.
     static let success: Int32 = 0
     /// The system failed us: I/O error, no space, permission, a missing ROOT, a commit
-    /// journal that is damaged or belongs to an unfinished commit of another checkpoint.
+    /// journal that is damaged or belongs to an unfinished commit of another checkpoint,
+    /// another commit running into the same root.
     static let failure: Int32 = 1
     /// The command line is wrong.
     static let usage: Int32 = 2

@@ -455,6 +455,26 @@ import Testing
         }
     }
 
+    /// A commit holds flock(2) on the root while it runs; a second one into the same root
+    /// stops before it reads or writes a journal.
+    @Test func secondCommitIntoABusyRootStops() throws {
+        let scratch = try MountScratch(members: [.file("a", "x\n")])
+        let state = scratch.directory.path("state")
+        let held = try FileDescriptor.openDirectory(atPath: scratch.root)
+        _ = try check("flock", scratch.root) { flock(held.raw, LOCK_EX | LOCK_NB) }
+        let busy = try BuiltTool.run(["commit", "--state-dir", state, "--root", scratch.root,
+                                      scratch.checkpoint])
+        #expect(busy.status == 1)
+        #expect(busy.error.contains("\(scratch.root): another commit into this root is running"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.root + "/a"))
+
+        _ = try check("flock", scratch.root) { flock(held.raw, LOCK_UN) }
+        let free = try BuiltTool.run(["commit", "--state-dir", state, "--root", scratch.root,
+                                      scratch.checkpoint])
+        #expect(free.status == 0, "\(free.error)")
+        #expect(FileManager.default.fileExists(atPath: scratch.root + "/a"))
+    }
+
     @Test func refusedCheckpointLeavesNoJournal() throws {
         let scratch = try MountScratch(members: [.file("ok", "x\n"), .file("../out", "o\n")])
         let state = scratch.directory.path("state")

@@ -107,6 +107,18 @@ final class CommitJournal: ApplyRecorder {
 
     // MARK: Finding and reading
 
+    /// Takes the lock that keeps two commits out of one root (and its journal): flock(2) on
+    /// the root directory, released when its descriptor is closed. Nothing in the root
+    /// changes.
+    ///
+    /// - Throws: `CommitJournalError.rootBusy` when another commit holds it.
+    static func lock(_ root: FileDescriptor) throws {
+        if flock(root.raw, LOCK_EX | LOCK_NB) == 0 { return }
+        let code = ckpt_errno()
+        if code == EWOULDBLOCK { throw CommitJournalError.rootBusy(root: root.path) }
+        throw SystemError(errno: code, operation: "flock", path: root.path)
+    }
+
     /// The directory of journals in `stateDirectory`; `nil` when there is none yet.
     static func existingDirectory(in stateDirectory: String) throws -> FileDescriptor? {
         let path = stateDirectory + "/commits"
@@ -288,6 +300,8 @@ public enum CommitJournalError: Error, CustomStringConvertible, Equatable, Senda
     case unreadable(journal: String, reason: String)
     /// The root has an unfinished commit of another checkpoint.
     case otherCommitUnfinished(root: String, checkpoint: String, journal: String)
+    /// Another commit into the root is running.
+    case rootBusy(root: String)
 
     public var description: String {
         switch self {
@@ -297,6 +311,8 @@ public enum CommitJournalError: Error, CustomStringConvertible, Equatable, Senda
             return "\(root): a commit of another checkpoint, \(checkpoint), stopped before it "
                 + "finished: run that commit again to finish it, or remove \(journal) to "
                 + "leave the root as it is"
+        case .rootBusy(let root):
+            return "\(root): another commit into this root is running"
         }
     }
 }

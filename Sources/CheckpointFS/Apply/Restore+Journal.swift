@@ -43,9 +43,9 @@ extension Restore {
     ///   - onMember: called after each member is written, with its index.
     /// - Throws: `CheckpointError` when the checkpoint is refused (before anything is
     ///   written); `CommitError` naming the step's file and entry when the system stops the
-    ///   commit part-way; `CommitJournalError` when the root has an unfinished commit of
-    ///   another checkpoint or the journal is damaged; `SystemError` when the root or the
-    ///   journal cannot be opened.
+    ///   commit part-way; `CommitJournalError` when another commit into the root is running,
+    ///   the root has an unfinished commit of another checkpoint, or the journal is damaged;
+    ///   `SystemError` when the root or the journal cannot be opened.
     public func commit(
         rootPath: String,
         stateDirectory: String,
@@ -55,6 +55,7 @@ extension Restore {
         onMember: ((Int) -> Void)? = nil
     ) throws -> JournaledCommit {
         let root = try FileDescriptor.openDirectory(atPath: rootPath)
+        try CommitJournal.lock(root)
         let identity = try CommitJournal.RootIdentity(root)
         let name = CommitJournal.name(for: identity)
         let fingerprint = CheckpointFingerprint.of(self, files: checkpointFiles)
