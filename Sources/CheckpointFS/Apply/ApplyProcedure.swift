@@ -125,34 +125,16 @@ struct ApplyProcedure<Target: ApplyTarget> {
         outcome.membersApplied += 1
     }
 
-    /// The member as it is applied: `security.selinux` and empty xattrs are dropped as the
-    /// reference drops them, and xattrs the kernel would refuse are refused up front.
+    /// The member as it is applied, or its refusal (`TarMember.applicable()`).
     private func effective(
         _ member: TarMember,
         refuse: (Refusal) -> CheckpointError
     ) throws -> TarMember {
-        var applied = member
-        applied.xattrs = member.xattrs.filter {
-            $0.name != Array("security.selinux".utf8) && !$0.value.isEmpty
+        do {
+            return try member.applicable()
+        } catch {
+            throw refuse(error)
         }
-        // symlink(2) refuses an empty target with ENOENT.
-        if case .symlink(let target) = member.kind, target.isEmpty {
-            throw refuse(.emptySymlinkTarget)
-        }
-        let takesUserXattrs: Bool
-        switch member.kind {
-        case .regular, .directory: takesUserXattrs = true
-        default: takesUserXattrs = false
-        }
-        // xattr(7): user.* xattrs exist only on regular files and directories.
-        if !takesUserXattrs,
-           let user = applied.xattrs.first(where: { $0.name.starts(with: Array("user.".utf8)) })
-        {
-            throw refuse(.xattrNotAllowed(
-                name: user.name.displayPath,
-                reason: "user xattrs exist only on regular files and directories"))
-        }
-        return applied
     }
 
     private func resolveLinkTarget(
