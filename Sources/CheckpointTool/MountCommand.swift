@@ -52,6 +52,7 @@ struct MountCommand: ToolCommand {
     func run() throws -> Int32 {
         try ViewMount.closeInheritedDescriptors()
         let target = try MountPoint.resolve(mountPoint)
+        try MountPoint.checkUsable(target, root: root)
         let (source, restore) = try CheckpointLoader.open(checkpoint, quiet: quiet)
         defer { source.close() }
         let view = try MergedView(restore: restore, rootPath: root)

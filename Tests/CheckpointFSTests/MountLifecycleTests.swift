@@ -239,3 +239,34 @@ import Testing
         }
     }
 }
+
+/// Places a view cannot go: the mount is refused and nothing is mounted.
+@Suite struct MountPointTests {
+    @Test(arguments: ["file", "inside-root", "stacked"])
+    func unusableMountPointIsRefused(_ kind: String) throws {
+        let scratch = try MountScratch(members: [.file("data/new", "x\n")])
+        var target = scratch.mountPoint
+        var first: MountHarness?
+        switch kind {
+        case "file":
+            target = scratch.directory.path("plain-file")
+            try Data().write(to: URL(fileURLWithPath: target))
+        case "inside-root":
+            try scratch.writeLower("mnt/keep", "lower\n")
+            target = scratch.root + "/mnt"
+        default:
+            first = try scratch.mount()
+        }
+        defer { first?.unmount() }
+        // Other tests mount in parallel: count only the mounts at this path.
+        let resolved = try MountPoint.resolve(target)
+        let here = { try MountTable.current().filter { $0.mountPoint == resolved }.count }
+        let mountsBefore = try here()
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, target])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("cannot mount a view here"),
+                "\(result.standardError)")
+        #expect(try here() == mountsBefore)
+    }
+}
