@@ -56,11 +56,19 @@ final class FuseSession {
 
     /// fuse_set_signal_handlers(3): SIGINT, SIGTERM and SIGHUP end the loop, which then
     /// unmounts; SIGPIPE is ignored.
+    ///
+    /// The three are also unblocked (pthread_sigmask(3)): a process inherits its parent's
+    /// mask, and a daemon started from a thread that blocks them, as thread pools do,
+    /// would otherwise never see them. The loop's threads inherit this thread's mask.
     func handleSignals() throws(MountError) {
         guard fuse_set_signal_handlers(session) == 0 else {
             throw .system(SystemError(errno: ckpt_errno(), operation: "sigaction", path: ""))
         }
         handlingSignals = true
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopping, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
     }
 
     /// Serves requests on a pool of threads until the mount goes or a signal arrives;

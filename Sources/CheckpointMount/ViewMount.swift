@@ -79,6 +79,23 @@ public final class ViewMount {
 
     private static let readyMessage = "ready"
 
+    /// Closes every descriptor above standard error that this process inherited.
+    ///
+    /// Call it first, before anything is opened: a daemon that kept its caller's pipes or
+    /// sockets would keep a caller that waits for their end (a shell's command
+    /// substitution, a process runner watching a socket) waiting as long as the view is
+    /// mounted. Descriptors are listed from `/proc/self/fd`.
+    public static func closeInheritedDescriptors() throws(SystemError) {
+        let listing = try FileDescriptor.openDirectory(atPath: "/proc/self/fd")
+        for entry in try listing.directoryEntries() {
+            guard let number = Int32(String(decoding: entry.name, as: UTF8.self)),
+                  number > 2, number != listing.raw
+            else { continue }
+            // The listing's own copy is among them and already closed: EBADF, nothing else.
+            _ = Glibc.close(number)
+        }
+    }
+
     /// The forked daemon: a session of its own, the mount, then the loop. Never returns.
     private func runDaemon(reportingTo report: Int32) -> Never {
         _ = setsid()

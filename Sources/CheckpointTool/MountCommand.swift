@@ -45,6 +45,7 @@ struct MountCommand: ToolCommand {
     }
 
     func run() throws -> Int32 {
+        try ViewMount.closeInheritedDescriptors()
         let target = try MountPoint.resolve(mountPoint)
         let source = try CheckpointSource.open(path: checkpoint)
         let view = try MergedView(restore: Restore(source: source), rootPath: root)

@@ -35,7 +35,9 @@ enum OptionParser {
     {
         var shortString = ":"  // report a missing value as ':', not '?'
         for spec in specs {
-            if let short = spec.short { shortString += String(short) + (spec.takesValue ? ":" : "") }
+            if let short = spec.short {
+                shortString += String(short) + (spec.takesValue ? ":" : "")
+            }
         }
 
         // getopt_long keeps pointers into these: they live until the end of this function.

@@ -12,17 +12,10 @@ import Testing
         var changes = 0
         for seed in 1...240 {
             let scratch = try TemporaryDirectory("mix")
-            let lower = scratch.path("lower")
-            _ = try check("mkdir", lower) { mkdir(lower, 0o755) }
-            var generator = RandomCheckpoint(seed: UInt64(seed))
-            try generator.buildLower(in: lower)
-            let (tar, deleted) = generator.makeCheckpoint()
-            let tarPath = scratch.path("rootfs-diff.tar")
-            try Data(tar).write(to: URL(fileURLWithPath: tarPath))
-            let restore = Restore(
-                index: try TarIndex(path: tarPath), tarPath: tarPath,
-                deletedList: DeletedPaths(displayName: "deleted.files", paths: deleted))
+            let (lower, checkpoint) = try RandomCheckpoint.make(seed: UInt64(seed),
+                                                                in: scratch.path)
             do {
+                let restore = try Restore(source: CheckpointSource.open(path: checkpoint))
                 let (tree, _) = try restore.plan(rootPath: lower)
                 applied += 1
                 changes += try tree.changes().count

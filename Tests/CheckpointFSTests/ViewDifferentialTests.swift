@@ -140,16 +140,7 @@ import Testing
     @Test(arguments: 1...240)
     func generated(_ seed: Int) throws {
         let scratch = try TemporaryDirectory("generated")
-        let lower = scratch.path("lower")
-        _ = try check("mkdir", lower) { mkdir(lower, 0o755) }
-        var generator = RandomCheckpoint(seed: UInt64(seed))
-        try generator.buildLower(in: lower)
-        let (tar, deleted) = generator.makeCheckpoint()
-        let checkpoint = scratch.path("checkpoint")
-        _ = try check("mkdir", checkpoint) { mkdir(checkpoint, 0o755) }
-        try Data(tar).write(to: URL(fileURLWithPath: checkpoint + "/rootfs-diff.tar"))
-        try JSONEncoder().encode(deleted)
-            .write(to: URL(fileURLWithPath: checkpoint + "/deleted.files"))
+        let (lower, checkpoint) = try RandomCheckpoint.make(seed: UInt64(seed), in: scratch.path)
         try Self.expectViewEqualsCommit(lower: lower, checkpoint: checkpoint, label: "seed \(seed)")
     }
 }

@@ -49,7 +49,9 @@ final class DataCopier {
         while remaining > 0 {
             let chunk = Int(min(remaining, Int64(buffer.count)))
             let got = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) in
-                try check("pread", tar.path) { pread(tar.raw, raw.baseAddress, chunk, off_t(input)) }
+                try check("pread", tar.path) {
+                    pread(tar.raw, raw.baseAddress, chunk, off_t(input))
+                }
             }
             if got == 0 { throw truncated(tar, file) }
             var written = 0

@@ -26,7 +26,9 @@ extension FileDescriptor {
         }
         var result: [(name: PathBytes, value: [UInt8])] = []
         for name in names[0..<length].split(separator: 0) {
-            if let value = try extendedAttribute(Array(name)) { result.append((Array(name), value)) }
+            if let value = try extendedAttribute(Array(name)) {
+                result.append((Array(name), value))
+            }
         }
         return result
     }

@@ -65,15 +65,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     }
 
     public func directory(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        if let child = directory.children[name] { return child }
-        let path = childPath(directory.lowerDirectory!, name)
-        guard let info = try lower.stat(path) else {
-            throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
-        }
-        let node = try lowerNode(info, path: path)
-        node.lowerDirectory = path
-        directory.children[name] = node
-        return node
+        try existingNode(name, in: directory)
     }
 
     public func makeImplicitDirectory(_ name: PathBytes, in directory: ViewNode) throws
@@ -163,16 +155,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         to targetName: PathBytes,
         in targetDirectory: ViewNode
     ) throws {
-        let node: ViewNode
-        if let child = targetDirectory.children[targetName] {
-            node = child
-        } else {
-            let path = childPath(targetDirectory.lowerDirectory!, targetName)
-            guard let info = try lower.stat(path) else {
-                throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
-            }
-            node = try promote(info, path: path)
-        }
+        let node = try existingNode(targetName, in: targetDirectory)
         node.nlink += 1
         node.uid = member.uid
         node.gid = member.gid
@@ -186,21 +169,26 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     }
 
     public func setTime(_ time: Timestamp, of name: PathBytes, in directory: ViewNode) throws {
-        let node: ViewNode
-        if let child = directory.children[name] {
-            node = child
-        } else {
-            let path = childPath(directory.lowerDirectory!, name)
-            guard let info = try lower.stat(path) else {
-                throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
-            }
-            node = info.st_mode & S_IFMT == S_IFDIR
-                ? try self.directory(name, in: directory) : try promote(info, path: path)
-        }
-        node.mtime = time
+        try existingNode(name, in: directory).mtime = time
     }
 
     // MARK: Nodes
+
+    /// The node of the existing entry `name`, made for a lower entry if it has none yet: a
+    /// lower directory joins the tree so its entries can change, a lower non-directory
+    /// becomes a promoted inode so every name of it shows the change.
+    private func existingNode(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
+        if let child = directory.children[name] { return child }
+        let path = childPath(directory.lowerDirectory!, name)
+        guard let info = try lower.stat(path) else {
+            throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return try promote(info, path: path) }
+        let node = try lowerNode(info, path: path)
+        node.lowerDirectory = path
+        directory.children[name] = node
+        return node
+    }
 
     private func insert(_ node: ViewNode, named name: PathBytes, in directory: ViewNode) {
         directory.children[name] = node

@@ -1,4 +1,5 @@
 import CSystem
+import Foundation
 import Glibc
 
 /// A deterministic pseudo-random source (SplitMix64): the same seed, the same tree.
@@ -179,6 +180,27 @@ struct RandomCheckpoint {
             deleted.append("/" + pick(pool))
         }
         return (TarBuilder.archive(entries), deleted)
+    }
+
+    /// Builds seed `seed`'s lower root in `directory/lower` and its checkpoint directory in
+    /// `directory/checkpoint`; returns both paths.
+    static func make(seed: UInt64, in directory: String) throws
+        -> (lower: String, checkpoint: String)
+    {
+        let lower = directory + "/lower"
+        let checkpoint = directory + "/checkpoint"
+        for path in [lower, checkpoint] {
+            guard mkdir(path, 0o755) == 0 else {
+                throw GeneratorError(call: "mkdir", path: path, errno: errno)
+            }
+        }
+        var generator = RandomCheckpoint(seed: seed)
+        try generator.buildLower(in: lower)
+        let (tar, deleted) = generator.makeCheckpoint()
+        try Data(tar).write(to: URL(fileURLWithPath: checkpoint + "/rootfs-diff.tar"))
+        try JSONEncoder().encode(deleted)
+            .write(to: URL(fileURLWithPath: checkpoint + "/deleted.files"))
+        return (lower, checkpoint)
     }
 
     private func write(_ path: String, contents: String) throws {

@@ -1,0 +1,202 @@
+import CheckpointMount
+import Foundation
+import Glibc
+import Testing
+@testable import CheckpointFS
+
+/// `checkpointfs mount` and `unmount` on real FUSE mounts: foreground and background,
+/// signals, a killed daemon, refused checkpoints and options.
+@Suite struct MountLifecycleTests {
+    /// A lower root with two files and a checkpoint that adds one and deletes one.
+    static func scratch() throws -> MountScratch {
+        let scratch = try MountScratch(members: [.file("data/new", "from the tar\n")],
+                                       deleted: ["/etc/motd"])
+        try scratch.writeLower("etc/motd", "lower motd\n")
+        try scratch.writeLower("data/old", "lower file\n")
+        return scratch
+    }
+
+    static func text(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// A lazy unmount for a background mount a failed test may leave.
+    static func detach(_ mountPoint: String) {
+        _ = try? Command.run("/usr/bin/fusermount3", ["-u", "-z", mountPoint])
+    }
+
+    @Test func foregroundServesTheViewUntilUnmounted() throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount()
+        #expect(try Self.text(mount.path("data/new")) == "from the tar\n")
+        #expect(try Self.text(mount.path("data/old")) == "lower file\n")
+        #expect(!FileManager.default.fileExists(atPath: mount.path("etc/motd")))
+
+        let entry = try #require(try MountTable.entry(at: mount.mountPoint))
+        #expect(entry.source == (try MountPoint.resolve(scratch.checkpoint)))
+        var info = statvfs()
+        #expect(statvfs(mount.mountPoint, &info) == 0)
+        #expect(info.f_flag & UInt(ST_RDONLY) != 0)
+
+        let status = mount.unmount()
+        #expect(MountHarness.exitCode(status) == 0, "\(mount.log())")
+        #expect(try !MountHarness.isMounted(mount.mountPoint))
+    }
+
+    @Test func backgroundReturnsOnceTheMountIsReady() throws {
+        let scratch = try Self.scratch()
+        let mountPoint = try MountPoint.resolve(scratch.mountPoint)
+        defer { Self.detach(mountPoint) }
+
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint])
+        #expect(result.status == 0, "\(result.standardError)")
+        // No waiting here: the command returns only once the view answers.
+        #expect(try MountHarness.isMounted(mountPoint))
+        #expect(try Self.text(mountPoint + "/data/new") == "from the tar\n")
+
+        let unmounted = try MountHarness.tool(["unmount", scratch.mountPoint])
+        #expect(unmounted.status == 0, "\(unmounted.standardError)")
+        #expect(try !MountHarness.isMounted(mountPoint))
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalUnmountsCleanly(signal: Int32) throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount()
+        #expect(try Self.text(mount.path("data/old")) == "lower file\n")
+
+        mount.signal(signal)
+        let status = mount.waitForExit()
+        #expect(MountHarness.exitCode(status) == 0, "\(mount.log())")
+        #expect(try !MountHarness.isMounted(mount.mountPoint))
+    }
+
+    /// After SIGKILL every access answers ENOTCONN; `unmount` takes the mount away, also
+    /// while a process still holds a file of it open.
+    @Test(arguments: [false, true])
+    func unmountClearsAKilledDaemonsMount(fileHeldOpen: Bool) throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount()
+        let holder = fileHeldOpen ? open(mount.path("data/old"), O_RDONLY) : -1
+        defer { if holder >= 0 { close(holder) } }
+        if fileHeldOpen { try #require(holder >= 0) }
+
+        mount.signal(SIGKILL)
+        #expect(MountHarness.exitCode(mount.waitForExit()) == nil)
+        var info = statvfs()
+        #expect(statvfs(mount.mountPoint, &info) == -1)
+        #expect(errno == ENOTCONN)
+
+        let result = try MountHarness.tool(["unmount", mount.mountPoint])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try !MountHarness.isMounted(mount.mountPoint))
+        #expect(result.standardError.contains("no daemon answered") == fileHeldOpen)
+    }
+
+    @Test func unmountLeavesAViewInUseAlone() throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount()
+        let holder = open(mount.path("data/old"), O_RDONLY)
+        try #require(holder >= 0)
+
+        let result = try MountHarness.tool(["unmount", mount.mountPoint])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("busy"))
+        #expect(try MountHarness.isMounted(mount.mountPoint))
+        close(holder)
+        #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
+    }
+
+    @Test func unmountRefusesWhatIsNoView() throws {
+        let scratch = try Self.scratch()
+        let result = try MountHarness.tool(["unmount", scratch.mountPoint])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("not mounted"))
+
+        let proc = try MountHarness.tool(["unmount", "/proc"])
+        #expect(proc.status == 1)
+        #expect(proc.standardError.contains("not a checkpointfs mount"))
+    }
+
+    /// The view refuses what the commit refuses, with the same message, and the mount point
+    /// stays as it was.
+    @Test(arguments: [false, true])
+    func refusedCheckpointLeavesTheMountPointAlone(foreground: Bool) throws {
+        let scratch = try MountScratch(members: [.file("a/../../escape", "out\n")])
+        try Data("kept\n".utf8).write(to: URL(fileURLWithPath: scratch.mountPoint + "/marker"))
+        let mountPoint = try MountPoint.resolve(scratch.mountPoint)
+        defer { Self.detach(mountPoint) }
+
+        let mounted = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint]
+                + (foreground ? ["-f"] : []))
+        let committed = try MountHarness.tool(["commit", "--root", scratch.root,
+                                               scratch.checkpoint])
+        #expect(mounted.status == 3)
+        #expect(committed.status == 3)
+        let mountMessage = mounted.standardError.replacingOccurrences(
+            of: "checkpointfs mount: ", with: "")
+        let commitMessage = committed.standardError.replacingOccurrences(
+            of: "checkpointfs commit: ", with: "")
+        #expect(mountMessage == commitMessage)
+        #expect(mountMessage.contains("a/../../escape"))
+
+        #expect(try !MountHarness.isMounted(mountPoint))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint) == ["marker"])
+        #expect(try Self.text(mountPoint + "/marker") == "kept\n")
+    }
+
+    @Test func readWriteIsRefused() throws {
+        let scratch = try Self.scratch()
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint,
+             "-o", "rw"])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("read-only"))
+        #expect(try !MountHarness.isMounted(try MountPoint.resolve(scratch.mountPoint)))
+    }
+
+    @Test(arguments: [false, true])
+    func unknownOptionIsRefusedBeforeMounting(foreground: Bool) throws {
+        let scratch = try Self.scratch()
+        let mountPoint = try MountPoint.resolve(scratch.mountPoint)
+        defer { Self.detach(mountPoint) }
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint,
+             "-o", "no_such_option"] + (foreground ? ["-f"] : []))
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("no_such_option"))
+        #expect(try !MountHarness.isMounted(mountPoint))
+    }
+
+    @Test func missingMountPointIsRefused() throws {
+        let scratch = try Self.scratch()
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint + "/no"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("No such file or directory"))
+    }
+
+    /// INIT must announce a `max_read` given as an option, or the kernel refuses the session.
+    @Test func maxReadLimitsRequestsAndReadsStayWhole() throws {
+        var content = [UInt8](repeating: 0, count: 1 << 20)
+        for index in content.indices { content[index] = UInt8(truncatingIfNeeded: index / 7) }
+        let scratch = try MountScratch(members: [
+            TarBuilder.Entry(name: Array("big".utf8), content: content),
+        ])
+        let mount = try scratch.mount(extra: ["-o", "max_read=16384"])
+        #expect(try TestFile.bytes(atPath: mount.path("big")) == content)
+        #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
+    }
+
+    @Test func debugTracesEachRequest() throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount(extra: ["-d"])
+        #expect(try Self.text(mount.path("data/new")) == "from the tar\n")
+        #expect(MountHarness.exitCode(mount.unmount()) == 0)
+        let log = mount.log()
+        #expect(log.contains("LOOKUP"))
+        #expect(log.contains("READ"))
+    }
+}
