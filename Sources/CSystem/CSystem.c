@@ -31,6 +31,19 @@ ssize_t ckpt_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *of
     return copy_file_range(fd_in, (loff_t *)off_in, fd_out, (loff_t *)off_out, length, 0);
 }
 
+int ckpt_birth_time(int fd, int64_t *seconds, uint32_t *nanoseconds) {
+    struct statx info;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &info) != 0) return -1;
+    if (!(info.stx_mask & STATX_BTIME)) {
+        *seconds = 0;
+        *nanoseconds = 0;
+        return 0;
+    }
+    *seconds = info.stx_btime.tv_sec;
+    *nanoseconds = info.stx_btime.tv_nsec;
+    return 0;
+}
+
 int ckpt_errno(void) { return errno; }
 void ckpt_set_errno(int value) { errno = value; }
 

@@ -8,6 +8,19 @@ import Glibc
 //
 // The table is built here, in a function outside main.swift: closures written at the top
 // level of main.swift would be main-actor isolated and trap on the loop's worker threads.
+//
+// Replies on success (any op may also answer fuse_reply_err):
+//   lookup                fuse_reply_entry (node 0 and a timeout: a cached absence)
+//   forget, forget_multi  fuse_reply_none
+//   getattr               fuse_reply_attr
+//   readlink              fuse_reply_readlink
+//   opendir, open         fuse_reply_open (the snapshot or the view's handle in fh)
+//   readdir(plus), read   fuse_reply_buf
+//   releasedir, release   fuse_reply_err(0)
+//   statfs                fuse_reply_statfs
+//   getxattr, listxattr   fuse_reply_xattr for size 0, else fuse_reply_buf
+//   access                fuse_reply_err(0)
+//   every write           fuse_reply_err(EROFS)
 
 /// The operations table passed to fuse_session_new(3).
 func makeLowLevelOperations() -> fuse_lowlevel_ops {
@@ -172,9 +185,15 @@ private func readDirectory(
 ) {
     let handle = directoryHandle(info).takeUnretainedValue()
     let buffer = ReadBuffer.forCurrentThread(count: size)
-    let used = server(of: request).fillDirectory(
+    let server = server(of: request)
+    let (used, referenced) = server.fillDirectory(
         handle, from: Int(offset), into: buffer, plus: plus, request: request)
-    fuse_reply_buf(request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
+    let status = fuse_reply_buf(
+        request, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), used)
+    // An interrupted caller never sees the entries: the kernel took no references on them.
+    if status != 0 {
+        for node in referenced { server.forget(node: node, count: 1) }
+    }
 }
 
 private func sendSized(_ request: fuse_req_t?, _ answer: ViewServer.SizedAnswer) -> Int32 {

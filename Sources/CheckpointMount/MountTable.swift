@@ -13,6 +13,10 @@ public struct MountTableEntry: Sendable, Equatable {
     public var type: String
     /// The source: for a view, the checkpoint path.
     public var source: String
+    /// Options of this mount, such as `ro,nosuid,nodev,relatime`.
+    public var mountOptions: String
+    /// Options of the file system, such as `ro,user_id=0,group_id=0,allow_other`.
+    public var superOptions: String
 }
 
 /// The mounts this process sees, read from `/proc/self/mountinfo`.
@@ -41,11 +45,11 @@ public enum MountTable {
         try current().last { $0.mountPoint == mountPoint }
     }
 
-    /// Parses `ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE ...`.
+    /// Parses `ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER`.
     static func parse(_ line: [UInt8]) -> MountTableEntry? {
         let fields = line.split(separator: 0x20).map { Array($0) }
         guard fields.count >= 7, let separator = fields.firstIndex(of: [0x2d]),
-              separator >= 6, separator + 2 < fields.count
+              separator >= 6, separator + 3 < fields.count
         else { return nil }
         let device = fields[2].split(separator: 0x3a)
         guard device.count == 2,
@@ -56,7 +60,9 @@ public enum MountTable {
             major: major, minor: minor,
             mountPoint: unescape(fields[4]),
             type: unescape(fields[separator + 1]),
-            source: unescape(fields[separator + 2]))
+            source: unescape(fields[separator + 2]),
+            mountOptions: unescape(fields[5]),
+            superOptions: unescape(fields[separator + 3]))
     }
 
     /// The kernel writes space, tab, newline and backslash in a field as `\ooo` octal.

@@ -97,20 +97,22 @@ final class ViewServer: Sendable {
     /// With `plus`, each child entry carries its attributes and takes a lookup reference,
     /// the size checked first, so only entries that go into the reply are looked up.
     /// `.` and `..` go out with node 0: the kernel takes no reference on those.
-    /// - Returns: the bytes used; 0 at the end of the listing.
+    /// - Returns: the bytes used (0 at the end of the listing) and the nodes looked up,
+    ///   which must be forgotten if the reply never reaches the kernel.
     func fillDirectory(
         _ handle: DirectoryHandle,
         from offset: Int,
         into buffer: UnsafeMutableRawBufferPointer,
         plus: Bool,
         request: fuse_req_t?
-    ) -> Int {
+    ) -> (used: Int, referenced: [UInt64]) {
         var used = 0
+        var referenced: [UInt64] = []
         var position = max(offset, 0)
         while position < handle.count {
             let listed = handle.entry(at: position)
             let room = buffer.count - used
-            let start = buffer.baseAddress!.advanced(by: used).assumingMemoryBound(to: CChar.self)
+            let start = (buffer.baseAddress! + used).assumingMemoryBound(to: CChar.self)
             let next = off_t(position + 1)
             let added = listed.name.withCPath { name in
                 if !plus {
@@ -121,13 +123,14 @@ final class ViewServer: Sendable {
                     return room + 1
                 }
                 var entry = plusEntry(listed, in: handle)
+                if entry.ino != 0 { referenced.append(entry.ino) }
                 return fuse_add_direntry_plus(request, start, room, name, &entry, next)
             }
             if added > room { break }
             used += added
             position += 1
         }
-        return used
+        return (used, referenced)
     }
 
     /// The readdirplus entry of one listed name; a child that cannot be looked up after all

@@ -10,7 +10,8 @@ struct ImportCommand: ToolCommand {
     static let options = [
         OptionSpec(long: "config-only", short: "c", takesValue: false,
                    help: "import only config.dump and spec.dump (otherwise all but these)"),
-        OptionSpec(long: "quiet", short: "q", takesValue: false, help: "no summary"),
+        OptionSpec(long: "quiet", short: "q", takesValue: false,
+                   help: "no progress and no summary"),
     ]
 
     var archive: String
@@ -30,8 +31,16 @@ struct ImportCommand: ToolCommand {
     }
 
     func run() throws -> Int32 {
-        let outcome = try CheckpointImport.run(archive: archive, into: destination,
-                                               selection: selection)
+        let progress = ProgressLine("reading \(ProgressLine.shortName(archive))", bytes: 0,
+                                    quiet: quiet)
+        let outcome: ApplyOutcome
+        do {
+            defer { progress.finish() }
+            outcome = try CheckpointImport.run(archive: archive, into: destination,
+                                               selection: selection) {
+                progress.update($0, total: $1)
+            }
+        }
         if !quiet {
             print("\(outcome.membersApplied) members imported into \(destination), "
                   + "\(outcome.bytesWritten) bytes written")

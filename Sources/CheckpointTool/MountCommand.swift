@@ -6,7 +6,7 @@ import CheckpointMount
 struct MountCommand: ToolCommand {
     static let name = "mount"
     static let summary = "mount the read-only view of a container root with a checkpoint applied"
-    static let synopsis = ["--root ROOT CHECKPOINT MOUNTPOINT [-f] [-d] [-o OPTIONS]"]
+    static let synopsis = ["--root ROOT CHECKPOINT MOUNTPOINT [-f] [-d] [-o OPTIONS] [-q]"]
     static let options = [
         OptionSpec(long: "root", short: "r", takesValue: true,
                    help: "the container root the checkpoint applies to", valueName: "ROOT"),
@@ -17,12 +17,15 @@ struct MountCommand: ToolCommand {
         OptionSpec(long: "options", short: "o", takesValue: true,
                    help: "FUSE mount options: allow_other, default_permissions, max_read=N",
                    valueName: "OPTIONS"),
+        OptionSpec(long: "quiet", short: "q", takesValue: false,
+                   help: "no progress while the checkpoint is read"),
     ]
 
     var root: String
     var checkpoint: String
     var mountPoint: String
     var mountOptions: MountOptions
+    var quiet: Bool
 
     init(arguments parsed: ParsedArguments) throws(UsageError) {
         let operands = parsed.positionals
@@ -42,20 +45,19 @@ struct MountCommand: ToolCommand {
             throw UsageError(error.description)
         }
         if mountOptions.debug { mountOptions.foreground = true }
+        quiet = parsed.flag("quiet")
     }
 
     func run() throws -> Int32 {
         try ViewMount.closeInheritedDescriptors()
         let target = try MountPoint.resolve(mountPoint)
-        let source = try CheckpointSource.open(path: checkpoint)
-        let view = try MergedView(restore: Restore(source: source), rootPath: root)
+        let (source, restore) = try CheckpointLoader.open(checkpoint, quiet: quiet)
+        defer { source.close() }
+        let view = try MergedView(restore: restore, rootPath: root)
         // The view holds the diff tar open; no file of the checkpoint is needed by name
         // any more, so a cached copy goes now rather than outliving a killed daemon.
         source.close()
-        for path in view.outcome.deletedTarContent {
-            writeError("checkpointfs mount: warning: deleted path '\(path)' removes content "
-                       + "the diff tar put there")
-        }
+        ChangeReport.warnDeletedTarContent(view.outcome.deletedTarContent, as: Self.name)
 
         let mount = ViewMount(view: view, mountPoint: target,
                               source: (try? MountPoint.resolve(checkpoint)) ?? checkpoint,

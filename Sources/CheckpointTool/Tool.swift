@@ -10,6 +10,8 @@ enum Tool {
         UnmountCommand.self,
         CommitCommand.self,
         CreateCommand.self,
+        DiffCommand.self,
+        InspectCommand.self,
         ImportCommand.self,
         RuntimeCheckCommand.self,
         LabelCommand.self,

@@ -43,6 +43,10 @@ int ckpt_openat2(int dirfd, const char *path, int flags, unsigned long long mode
 ssize_t ckpt_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out,
                              size_t length);
 
+/* statx(2) birth time of an open file; 0 and 0 where the file system records none.
+   Returns -1 and sets errno on failure. */
+int ckpt_birth_time(int fd, int64_t *seconds, uint32_t *nanoseconds);
+
 int ckpt_errno(void);
 void ckpt_set_errno(int value);
 

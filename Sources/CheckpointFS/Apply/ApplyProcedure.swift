@@ -12,31 +12,68 @@ struct ApplyProcedure<Target: ApplyTarget> {
     let deletedList: DeletedPaths
     /// Called after each member with its index, for progress.
     var onMember: ((Int) -> Void)? = nil
+    /// Told of every step before it is taken (the commit's journal).
+    var recorder: (any ApplyRecorder)? = nil
 
     /// The symlinks followed while resolving one path before it is refused, as the kernel's
     /// limit (`MAXSYMLINKS`).
     static var symlinkLimit: Int { 40 }
 
     /// Applies every member, then removes every deleted path.
-    func run() throws -> ApplyOutcome {
+    ///
+    /// - Parameter start: the first step to take. The steps before it must have been taken
+    ///   already, on the same root, by an apply of the same checkpoint that stopped there.
+    func run(from start: ApplyStep = .member(0)) throws -> ApplyOutcome {
         var outcome = ApplyOutcome()
         var pendingTimes: [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)] = []
 
         for member in index.members {
+            guard start <= .member(member.index) else {
+                // Applied before: of what it did, only its directory time is still to come.
+                try collectTime(of: member, into: &pendingTimes)
+                continue
+            }
+            try recorder?.willTake(.member(member.index))
             try apply(member, outcome: &outcome, pendingTimes: &pendingTimes)
             onMember?(member.index)
         }
         // The reference stamps directories after the last member, in header order, by
         // name: whatever the name leads to by then gets the time.
-        for (time, components, refuse) in pendingTimes {
-            if let (parent, name) = try resolveFinal(components, refuse: refuse) {
-                try target.setTime(time, of: name, in: parent.directory)
+        if start <= .directoryTimes {
+            try recorder?.willTake(.directoryTimes)
+            for (time, components, refuse) in pendingTimes {
+                if let (parent, name) = try resolveFinal(components, refuse: refuse) {
+                    try target.setTime(time, of: name, in: parent.directory)
+                }
             }
         }
-        for (position, path) in deletedList.paths.enumerated() {
+        for (position, path) in deletedList.paths.enumerated()
+        where start <= .deletedPath(position) {
+            try recorder?.willTake(.deletedPath(position))
             try remove(path, position: position, outcome: &outcome)
         }
         return outcome
+    }
+
+    /// The directory time a member leaves to be set after the last member, as `apply` would
+    /// note it, for a member that an earlier run applied.
+    private func collectTime(
+        of member: TarMember,
+        into pendingTimes: inout [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)]
+    ) throws {
+        guard member.kind == .directory else { return }
+        let refuse = { (reason: Refusal) in
+            CheckpointError.refusedMember(
+                file: index.displayName, member: member.name.displayPath, reason: reason)
+        }
+        switch RootPath.components(of: member.name) {
+        case .success(let components) where !components.isEmpty:
+            pendingTimes.append((member.mtime, components, refuse))
+        case .success:
+            return
+        case .failure(let reason):
+            throw refuse(reason)
+        }
     }
 
     // MARK: Members
@@ -232,6 +269,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
             case nil:
                 guard creatingMissing else { return nil }
                 if fromLink { throw refuse(.danglingSymlink(component: shown())) }
+                try recorder?.willMakeImplicitDirectory(stack.dropFirst().map(\.name) + [name])
                 stack.append((try target.makeImplicitDirectory(name, in: current), name))
             }
         }

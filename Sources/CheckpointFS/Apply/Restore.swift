@@ -25,31 +25,68 @@ public struct Restore {
     }
 
     /// Validates the whole checkpoint against `rootPath`, then applies it there.
+    ///
+    /// Without a journal, a commit that is stopped part-way cannot always be finished by
+    /// running it again: see `commit(rootPath:stateDirectory:...)`.
+    ///
     /// - Parameter onMember: called after each member is written, with its index.
     /// - Returns: what was done, with the warnings of the validation pass.
+    /// - Throws: `CheckpointError` before anything is written; `CommitError` naming the
+    ///   file and entry where the system stopped the commit part-way.
     public func commit(
         rootPath: String,
         onMember: ((Int) -> Void)? = nil
     ) throws -> ApplyOutcome {
         let (_, planned) = try plan(rootPath: rootPath)
         let root = try FileDescriptor.openDirectory(atPath: rootPath)
-        let tar = try tarPath.map { try FileDescriptor.open(atPath: $0) }
-        var procedure = ApplyProcedure(
-            target: RootTarget(root: root, tar: tar), index: index, deletedList: deletedList)
-        procedure.onMember = onMember
-        var outcome = try procedure.run()
+        var outcome = try apply(
+            to: RootTarget(root: root, tar: try openTar()), from: .member(0),
+            recorder: StepTracker(), journal: nil, onMember: onMember)
         outcome.deletedTarContent = planned.deletedTarContent
         return outcome
+    }
+
+    /// Runs the procedure against the real root from `start`, telling `recorder` of each
+    /// step; an error the system raises part-way becomes a `CommitError` naming the step.
+    func apply(
+        to target: RootTarget,
+        from start: ApplyStep,
+        recorder: any ApplyRecorder,
+        journal: String?,
+        onMember: ((Int) -> Void)?
+    ) throws -> ApplyOutcome {
+        var procedure = ApplyProcedure(target: target, index: index, deletedList: deletedList)
+        procedure.onMember = onMember
+        procedure.recorder = recorder
+        do {
+            return try procedure.run(from: start)
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            guard let step = recorder.currentStep else { throw error }
+            throw commitError(error, at: step, journal: journal)
+        }
+    }
+
+    /// The plain diff tar, opened for reading member data.
+    func openTar() throws -> FileDescriptor? {
+        try tarPath.map { try FileDescriptor.open(atPath: $0) }
     }
 }
 
 extension Restore {
     /// Indexes the diff tar and reads the deleted list of an open checkpoint.
+    /// - Parameter onProgress: called as the diff tar is indexed, with the offset reached
+    ///   and the tar's size.
     /// - Throws: `CheckpointError` naming the file and member or element at fault.
-    public init(source: CheckpointSource) throws {
+    public init(
+        source: CheckpointSource,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws {
         let index: TarIndex
         if let tar = source.diffTar {
-            index = try TarIndex(path: tar.path, displayName: tar.displayName)
+            index = try TarIndex(path: tar.path, displayName: tar.displayName,
+                                 onProgress: onProgress)
         } else {
             index = TarIndex(
                 emptyNamed: source.path + "/" + CheckpointSource.diffTarName)

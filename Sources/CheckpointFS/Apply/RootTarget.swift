@@ -69,10 +69,28 @@ final class RootTarget: ApplyTarget {
     {
         try directory.makeDirectory(name, mode: 0o700)
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
-        try made.changeOwner(uid: 0, gid: 0)
-        try made.changeMode(0o755)
+        try Self.giveImplicitOwnerAndMode(made)
         remember(made, named: name, in: directory)
         return made
+    }
+
+    /// Gives the directory at `path` (no symlink on it) the owner and mode of a directory
+    /// made for a missing parent, if it is there: for a commit taken up again after it
+    /// stopped between mkdir(2) and setting them. Nothing on the path is followed.
+    func restoreImplicitDirectory(_ path: [PathBytes]) throws {
+        var current = root
+        for name in path {
+            guard try current.statChild(name).map({ $0.st_mode & S_IFMT == S_IFDIR }) == true
+            else { return }
+            current = try current.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        }
+        try Self.giveImplicitOwnerAndMode(current)
+    }
+
+    /// 0:0 and 0755, mode last: chown(2) may clear set-id bits, chmod sets them all.
+    private static func giveImplicitOwnerAndMode(_ directory: FileDescriptor) throws {
+        try directory.changeOwner(uid: 0, gid: 0)
+        try directory.changeMode(0o755)
     }
 
     @discardableResult

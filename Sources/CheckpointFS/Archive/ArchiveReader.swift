@@ -25,13 +25,18 @@ final class ArchiveReader {
         var isHardLink: Bool
         /// Bytes of data the member holds (its logical size when sparse).
         var size: Int64
+        /// The member's modification time, seconds since the epoch.
+        var mtime: Int64
 
         var isRegularFile: Bool { !isHardLink && fileType == CKPT_AE_IFREG }
+        var isDirectory: Bool { !isHardLink && fileType == CKPT_AE_IFDIR }
+        var isSymlink: Bool { !isHardLink && fileType == CKPT_AE_IFLNK }
     }
 
     /// The archive's name in messages, such as `ckrich.tar.zst`.
     let displayName: String
-    private let file: FileDescriptor
+    /// Where the bytes come from: kept here so they outlive the reader's handle.
+    private let input: Input
     private let handle: OpaquePointer
     /// The name of the current member, for messages.
     private var currentMember: String?
@@ -40,26 +45,59 @@ final class ArchiveReader {
     ///
     /// - Throws: `CheckpointError.malformedArchive` when libarchive cannot start reading.
     init(file: FileDescriptor, displayName: String, layout: Layout) throws(CheckpointError) {
-        guard let handle = archive_read_new() else {
-            fatalError("archive_read_new: out of memory")
-        }
-        self.file = file
+        self.input = .file(file)
         self.displayName = displayName
-        self.handle = handle
-
-        archive_read_support_filter_all(handle)
-        switch layout {
-        case .tar: archive_read_support_format_tar(handle)
-        case .raw: archive_read_support_format_raw(handle)
-        }
+        self.handle = Self.makeHandle(layout: layout)
         // Filters are chosen here, from the first bytes; the format at the first header.
         if archive_read_open_fd(handle, file.raw, 64 * 1024) != ARCHIVE_OK {
             throw failure()
         }
     }
 
+    /// Reads the current member of `outer` as an archive of its own, such as the diff tar
+    /// inside an exported checkpoint, with archive_read_open(3) pulling the member's bytes
+    /// from `outer` as they are needed: nothing is written anywhere.
+    ///
+    /// `outer` must stay on that member while this reader is used.
+    ///
+    /// - Throws: `CheckpointError.malformedArchive` when libarchive cannot start reading.
+    init(member outer: ArchiveReader, displayName: String, layout: Layout)
+        throws(CheckpointError)
+    {
+        let stream = MemberStream(outer: outer)
+        self.input = .member(stream)
+        self.displayName = displayName
+        self.handle = Self.makeHandle(layout: layout)
+        let status = archive_read_open(
+            handle, Unmanaged.passUnretained(stream).toOpaque(), nil,
+            { _, context, buffer in
+                Unmanaged<MemberStream>.fromOpaque(context!).takeUnretainedValue()
+                    .next(buffer!)
+            },
+            nil)
+        if status != ARCHIVE_OK { throw failure() }
+    }
+
+    private static func makeHandle(layout: Layout) -> OpaquePointer {
+        guard let handle = archive_read_new() else {
+            fatalError("archive_read_new: out of memory")
+        }
+        archive_read_support_filter_all(handle)
+        switch layout {
+        case .tar: archive_read_support_format_tar(handle)
+        case .raw: archive_read_support_format_raw(handle)
+        }
+        return handle
+    }
+
     deinit {
         archive_read_free(handle)
+    }
+
+    /// Bytes read so far from the file itself (compressed bytes, for a compressed archive),
+    /// from archive_filter_bytes(3) of the last filter: the measure of progress through it.
+    var bytesRead: Int64 {
+        archive_filter_bytes(handle, -1)
     }
 
     /// libarchive's name of the decompression filter (`gzip`, `zstd`, ...), or `nil` when the
@@ -89,7 +127,8 @@ final class ArchiveReader {
             name: name,
             fileType: UInt32(archive_entry_filetype(entry)),
             isHardLink: archive_entry_hardlink(entry) != nil,
-            size: archive_entry_size(entry)
+            size: archive_entry_size(entry),
+            mtime: Int64(archive_entry_mtime(entry))
         )
     }
 
@@ -141,9 +180,48 @@ final class ArchiveReader {
     }
 
     /// The error libarchive reports for the last call, naming the current member if any.
+    /// When the bytes came from an outer archive that failed, its error is the cause.
     private func failure() -> CheckpointError {
+        if case .member(let stream) = input, let error = stream.failure { return error }
         let reason = archive_error_string(handle).map { String(cString: $0) }
             ?? "libarchive failed without a message"
         return .malformedArchive(file: displayName, member: currentMember, reason: reason)
+    }
+
+    /// What a reader reads from.
+    private enum Input {
+        case file(FileDescriptor)
+        case member(MemberStream)
+    }
+
+    /// The data of an outer archive's current member, handed to libarchive block by block.
+    private final class MemberStream {
+        let outer: ArchiveReader
+        /// libarchive keeps the pointer it was given until the next call: memory of our own.
+        private let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: 64 * 1024, alignment: 16)
+        /// The outer archive's error, when reading its data failed.
+        private(set) var failure: CheckpointError?
+
+        init(outer: ArchiveReader) {
+            self.outer = outer
+        }
+
+        deinit {
+            buffer.deallocate()
+        }
+
+        /// The read callback: archive_read_data(3) of the outer member fills holes of sparse
+        /// data with zeros, so the inner archive sees the member's bytes exactly.
+        /// - Returns: the byte count, 0 at the end, ARCHIVE_FATAL on failure.
+        func next(_ pointer: UnsafeMutablePointer<UnsafeRawPointer?>) -> la_ssize_t {
+            let count = archive_read_data(outer.handle, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                failure = outer.failure()
+                return la_ssize_t(ARCHIVE_FATAL)
+            }
+            pointer.pointee = UnsafeRawPointer(buffer.baseAddress)
+            return count
+        }
     }
 }

@@ -12,13 +12,20 @@ public struct TarIndex: Sendable {
     public let members: [TarMember]
 
     /// Indexes the plain tar at `path`; `displayName` names it in errors.
+    /// - Parameter onProgress: called after each member with the offset reached in the tar
+    ///   and the tar's size.
     /// - Throws: `CheckpointError.malformedArchive` naming the member where reading stopped,
     ///   `CheckpointError.refusedMember` for a type we do not apply.
-    public init(path: String, displayName: String? = nil) throws {
+    public init(
+        path: String,
+        displayName: String? = nil,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws {
         let name = displayName ?? path
         let file = try FileDescriptor.open(atPath: path)
         self.displayName = name
-        self.members = try Self.readMembers(file: file, displayName: name)
+        self.members = try Self.readMembers(file: file, displayName: name,
+                                            onProgress: onProgress)
     }
 
     /// Index of an empty diff: no tar in the checkpoint.
@@ -27,9 +34,12 @@ public struct TarIndex: Sendable {
         self.members = []
     }
 
-    private static func readMembers(file: FileDescriptor, displayName: String) throws
-        -> [TarMember]
-    {
+    private static func readMembers(
+        file: FileDescriptor,
+        displayName: String,
+        onProgress: ((Int64, Int64) -> Void)?
+    ) throws -> [TarMember] {
+        let size = onProgress == nil ? 0 : Int64(try file.stat().st_size)
         ArchiveLocale.setOnce()
         guard let archive = archive_read_new() else {
             throw CheckpointError.malformedArchive(
@@ -60,7 +70,9 @@ public struct TarIndex: Sendable {
                                         displayName: displayName)
             try checkTypeFlag(of: &member, file: file, displayName: displayName)
             members.append(member)
+            onProgress?(offset, size)
         }
+        onProgress?(size, size)
         return members
     }
 

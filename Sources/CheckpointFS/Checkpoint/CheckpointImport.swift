@@ -25,15 +25,19 @@ public enum CheckpointImport {
     ///
     /// A compressed archive is decompressed once into a private cache, removed afterwards.
     ///
+    /// - Parameter onProgress: called now and then while the archive is decompressed and
+    ///   indexed, with the bytes of it read so far and its size.
     /// - Returns: what the apply did.
     /// - Throws: `CheckpointError.notACheckpoint` when `archive` is missing or a directory;
     ///   `CheckpointError.malformedArchive` or `.refusedMember` naming the archive and the
-    ///   member, before anything is written; `SystemError` from writing.
+    ///   member, before anything is written; `CommitError` naming the member where writing
+    ///   failed.
     @discardableResult
     public static func run(
         archive: String,
         into destination: String,
-        selection: Selection
+        selection: Selection,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
     ) throws -> ApplyOutcome {
         let file: FileDescriptor
         do {
@@ -49,9 +53,10 @@ public enum CheckpointImport {
         var cache: CheckpointCache?
         defer { cache?.remove() }
         let plain = try CheckpointCache.plainCopy(
-            of: file, displayName: archive, as: "archive.tar", cache: &cache) ?? archive
+            of: file, displayName: archive, as: "archive.tar", cache: &cache,
+            progress: ReadProgress(report: onProgress)) ?? archive
 
-        let whole = try TarIndex(path: plain, displayName: archive)
+        let whole = try TarIndex(path: plain, displayName: archive, onProgress: onProgress)
         let selected = TarIndex(
             displayName: whole.displayName,
             members: whole.members.filter { isSelected($0.name, by: selection) })

@@ -73,12 +73,20 @@ public final class CheckpointSource: Sendable {
     /// Opens a checkpoint directory or an exported archive (plain tar, gzip, zstd, or any
     /// other compression libarchive recognises from the bytes).
     ///
+    /// - Parameter onProgress: called now and then while an archive or a compressed diff
+    ///   tar is read, with the bytes of that file read so far and its size.
     /// - Throws: `CheckpointError.notACheckpoint` when `path` is missing or neither a
     ///   directory nor a tar archive; `CheckpointError.malformedArchive` naming the file and
     ///   member when an archive or a compressed diff tar is damaged; `SystemError` when the
     ///   cache cannot be written.
-    public static func open(path: String) throws -> CheckpointSource {
-        try isDirectory(path) ? openDirectory(path: path) : openArchive(path: path)
+    public static func open(
+        path: String,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws -> CheckpointSource {
+        let progress = ReadProgress(report: onProgress)
+        return try isDirectory(path)
+            ? openDirectory(path: path, progress: progress)
+            : openArchive(path: path, progress: progress)
     }
 
     /// Reads one top-level file of a checkpoint, such as `config.dump`, straight from the
@@ -142,7 +150,10 @@ public final class CheckpointSource: Sendable {
         }
     }
 
-    private static func openDirectory(path: String) throws -> CheckpointSource {
+    private static func openDirectory(
+        path: String,
+        progress: ReadProgress
+    ) throws -> CheckpointSource {
         let directory = try FileDescriptor.openDirectory(atPath: path)
         var cache: CheckpointCache?
         var diffTar: CheckpointFile?
@@ -151,7 +162,8 @@ public final class CheckpointSource: Sendable {
         if let file = try directory.regularChild(diffTarName) {
             let name = directory.childPath(PathBytes(path: diffTarName))
             let plain = try CheckpointCache.plainCopy(
-                of: file, displayName: name, as: plainDiffTarName, cache: &cache)
+                of: file, displayName: name, as: plainDiffTarName, cache: &cache,
+                progress: progress)
             diffTar = CheckpointFile(path: plain ?? name, displayName: name)
         }
         if try directory.regularChild(deletedListName) != nil {
@@ -162,8 +174,13 @@ public final class CheckpointSource: Sendable {
                                 deletedList: deletedList, cache: cache)
     }
 
-    private static func openArchive(path: String) throws -> CheckpointSource {
+    private static func openArchive(
+        path: String,
+        progress: ReadProgress
+    ) throws -> CheckpointSource {
         let reader = try archiveReader(path: path)
+        var info = Glibc.stat()
+        let archiveSize = fstatat(CKPT_AT_FDCWD, path, &info, 0) == 0 ? Int64(info.st_size) : 0
         var cache: CheckpointCache?
         var members: [String: String] = [:]
         var sawHeader = false
@@ -179,7 +196,9 @@ public final class CheckpointSource: Sendable {
             // A later member of the same name replaces an earlier one, as extraction would.
             let target = try cache ?? CheckpointCache()
             cache = target
-            members[name] = try target.store(name, from: reader, size: header.size)
+            members[name] = try target.store(name, from: reader, size: header.size) {
+                progress.report(reader.bytesRead, archiveSize)
+            }
         }
 
         var diffTar: CheckpointFile?
@@ -188,7 +207,7 @@ public final class CheckpointSource: Sendable {
             let name = "\(path):\(diffTarName)"
             let plain = try CheckpointCache.plainCopy(
                 of: try FileDescriptor.open(atPath: stored), displayName: name,
-                as: plainDiffTarName, cache: &cache)
+                as: plainDiffTarName, cache: &cache, progress: progress)
             if plain != nil { cache?.discard(diffTarName) }
             diffTar = CheckpointFile(path: plain ?? stored, displayName: name)
         }
@@ -238,6 +257,17 @@ extension FileDescriptor {
                                                  reason: "not a regular file")
         }
         return try openChild(bytes, flags: O_RDONLY)
+    }
+}
+
+/// Where reading a checkpoint's archive or compressed diff tar reports its progress.
+struct ReadProgress {
+    let report: ((Int64, Int64) -> Void)?
+
+    var isWanted: Bool { report != nil }
+
+    func report(_ done: Int64, _ total: Int64) {
+        report?(done, total)
     }
 }
 
@@ -293,10 +323,12 @@ final class CheckpointCache: Sendable {
         of file: FileDescriptor,
         displayName: String,
         as name: String,
-        cache: inout CheckpointCache?
+        cache: inout CheckpointCache?,
+        progress: ReadProgress = ReadProgress(report: nil)
     ) throws -> String? {
         // An empty file is an empty tar to the reader; libarchive cannot read it raw.
-        guard try file.stat().st_size > 0 else { return nil }
+        let size = Int64(try file.stat().st_size)
+        guard size > 0 else { return nil }
         let reader = try ArchiveReader(file: file, displayName: displayName, layout: .raw)
         guard reader.compression != nil else { return nil }
         guard let header = try reader.nextHeader() else {
@@ -305,20 +337,29 @@ final class CheckpointCache: Sendable {
         }
         let target = try cache ?? CheckpointCache()
         cache = target
-        return try target.store(name, from: reader, size: header.size)
+        return try target.store(name, from: reader, size: header.size) {
+            progress.report(reader.bytesRead, size)
+        }
     }
 
     /// Writes the current member's data of `reader` into the file `name` of the cache,
     /// replacing an earlier file of that name. Holes of sparse data stay holes.
     ///
+    /// - Parameter onBlock: called after each block is written.
     /// - Returns: the path of the written file.
-    func store(_ name: String, from reader: ArchiveReader, size: Int64) throws -> String {
+    func store(
+        _ name: String,
+        from reader: ArchiveReader,
+        size: Int64,
+        onBlock: () -> Void = {}
+    ) throws -> String {
         let file = try directory.openChild(PathBytes(path: name),
                                            flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
         var end: Int64 = 0
         try reader.readData { offset, bytes in
             try file.write(bytes, at: offset)
             end = max(end, offset + Int64(bytes.count))
+            onBlock()
         }
         // A sparse member may end in a hole; the raw stream of a decompressed file has no size.
         let length = max(end, size)

@@ -42,6 +42,18 @@ extension FileDescriptor {
         }
     }
 
+    /// renameat(2) of `name` to `newName`, both in this directory: replaces `newName` in one
+    /// step, so a reader sees the old file or the new one, never a part.
+    func renameChild(_ name: PathBytes, to newName: PathBytes) throws(SystemError) {
+        _ = try name.withCPath { (cName) throws(SystemError) in
+            try newName.withCPath { (cNewName) throws(SystemError) in
+                try check("renameat", childPath(newName)) {
+                    renameat(raw, cName, raw, cNewName)
+                }
+            }
+        }
+    }
+
     /// fchownat(2) with AT_EMPTY_PATH: works on O_PATH descriptors, symlinks included.
     func changeOwner(uid: UInt32, gid: UInt32) throws(SystemError) {
         _ = try check("fchownat", path) { fchownat(raw, "", uid, gid, CKPT_AT_EMPTY_PATH) }

@@ -52,12 +52,14 @@ final class MountHarness: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(Self.patience)
         while try !Self.isMounted(self.mountPoint) {
             if let status = reap(blocking: false) {
+                detachLeftover()
                 throw MountHarnessError(
                     description: "daemon exited with \(status) before mounting: \(log())")
             }
             guard Date() < deadline else {
                 kill(daemon, SIGKILL)
                 _ = reap(blocking: true)
+                detachLeftover()
                 throw MountHarnessError(description: "no mount after \(Self.patience) s")
             }
             usleep(5000)
@@ -66,6 +68,15 @@ final class MountHarness: @unchecked Sendable {
 
     deinit {
         if exitStatus == nil { _ = unmount() }
+        detachLeftover()
+    }
+
+    /// A lazy unmount of whatever view is still at the mount point: a test that failed, or
+    /// a daemon that died, must not leave a dead mount behind.
+    private func detachLeftover() {
+        if (try? Self.isMounted(mountPoint)) != false {
+            _ = try? Command.run("/usr/bin/fusermount3", ["-u", "-z", mountPoint])
+        }
     }
 
     /// What the daemon wrote so far.
