@@ -27,6 +27,7 @@ public final class ViewMount {
     /// - Throws: `MountError` when libfuse refuses the options or the mount, or the loop
     ///   fails.
     public func serve(ready: () -> Void = {}) throws(MountError) {
+        MallocArenas.shareOne()
         let server = ViewServer(view: view, timeout: options.cacheTimeout,
                                 maxRead: options.maxRead)
         let session = try FuseSession(arguments: options.sessionArguments(source: source),

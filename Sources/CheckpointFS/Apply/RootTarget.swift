@@ -14,6 +14,33 @@ final class RootTarget: ApplyTarget {
     let tar: FileDescriptor?
     private let copier = DataCopier()
 
+    /// Directories recently reached by name, so that the walk from the root which
+    /// `ApplyProcedure` makes for every member does not stat and reopen each component again:
+    /// that was a third of the syscalls of a commit. Only this target changes the root while
+    /// it applies, and it drops an entry whenever it removes the name, so an entry is always
+    /// the directory the name leads to. Bounded, to hold few descriptors.
+    private var reached: [Reached: (parent: FileDescriptor, child: FileDescriptor)] = [:]
+    private static let reachedLimit = 128
+
+    /// A name in a directory. The entry keeps the parent descriptor alive, so its identity
+    /// cannot be reused by another descriptor while the entry exists.
+    private struct Reached: Hashable {
+        let parent: ObjectIdentifier
+        let name: PathBytes
+
+        init(_ name: PathBytes, in parent: FileDescriptor) {
+            self.parent = ObjectIdentifier(parent)
+            self.name = name
+        }
+    }
+
+    private func remember(
+        _ child: FileDescriptor, named name: PathBytes, in parent: FileDescriptor
+    ) {
+        if reached.count >= Self.reachedLimit { reached.removeAll(keepingCapacity: true) }
+        reached[Reached(name, in: parent)] = (parent, child)
+    }
+
     init(root: FileDescriptor, tar: FileDescriptor?) {
         self.root = root
         self.tar = tar
@@ -22,7 +49,8 @@ final class RootTarget: ApplyTarget {
     var rootDirectory: FileDescriptor { root }
 
     func entryType(_ name: PathBytes, in directory: FileDescriptor) throws -> EntryType? {
-        try directory.statChild(name).map { EntryType(mode: $0.st_mode) }
+        if reached[Reached(name, in: directory)] != nil { return .directory }
+        return try directory.statChild(name).map { EntryType(mode: $0.st_mode) }
     }
 
     func symlinkTarget(_ name: PathBytes, in directory: FileDescriptor) throws -> PathBytes {
@@ -30,7 +58,10 @@ final class RootTarget: ApplyTarget {
     }
 
     func directory(_ name: PathBytes, in directory: FileDescriptor) throws -> FileDescriptor {
-        try directory.openChild(name, flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
+        if let known = reached[Reached(name, in: directory)] { return known.child }
+        let opened = try directory.openChild(name, flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
+        remember(opened, named: name, in: directory)
+        return opened
     }
 
     func makeImplicitDirectory(_ name: PathBytes, in directory: FileDescriptor) throws
@@ -39,6 +70,7 @@ final class RootTarget: ApplyTarget {
         try directory.makeDirectory(name, mode: 0o700)
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
         try Self.giveImplicitOwnerAndMode(made)
+        remember(made, named: name, in: directory)
         return made
     }
 
@@ -63,6 +95,7 @@ final class RootTarget: ApplyTarget {
 
     @discardableResult
     func remove(_ name: PathBytes, in directory: FileDescriptor) throws -> Bool {
+        reached[Reached(name, in: directory)] = nil
         try directory.removeTree(name)
         return false
     }
@@ -73,12 +106,13 @@ final class RootTarget: ApplyTarget {
         try directory.makeDirectory(name, mode: 0o700)
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
         try setMetadata(of: made, from: member)
+        remember(made, named: name, in: directory)
     }
 
     func mergeDirectory(
         _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
     ) throws {
-        let existing = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
+        let existing = try self.directory(name, in: directory)
         try setMetadata(of: existing, from: member)
     }
 

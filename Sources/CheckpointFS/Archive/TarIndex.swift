@@ -58,9 +58,9 @@ public struct TarIndex: Sendable {
         while true {
             let status = archive_read_next_header(archive, &entry)
             if status == ARCHIVE_EOF { break }
-            let previous = members.last.map { $0.name.displayPath }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                let context = previous.map { "after member '\($0)'" } ?? "at the first member"
+                let context = members.last.map { "after member '\($0.name.displayPath)'" }
+                    ?? "at the first member"
                 throw CheckpointError.malformedArchive(
                     file: displayName, member: nil,
                     reason: "\(archiveMessage(archive)) (\(context))")

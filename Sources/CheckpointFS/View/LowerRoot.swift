@@ -1,5 +1,6 @@
 import CSystem
 import Glibc
+import Synchronization
 
 /// The container root being restored into, read through descriptors only.
 ///
@@ -21,6 +22,13 @@ public final class LowerRoot: Sendable {
 
     private static let resolve =
         CKPT_RESOLVE_BENEATH | CKPT_RESOLVE_NO_SYMLINKS | CKPT_RESOLVE_NO_MAGICLINKS
+
+    /// O_PATH descriptors of the directories names were last looked up in. Building a view
+    /// and serving its lookups stat many names in one directory after another; reopening the
+    /// directory from the root for each walks the whole path again. Bounded, so a root with
+    /// many directories holds few descriptors.
+    private let searched = Mutex<[PathBytes: FileDescriptor]>([:])
+    private static let searchedLimit = 256
 
     /// Opens the lower directory at `path` (empty: the root).
     public func openDirectory(_ path: PathBytes, flags: Int32 = O_RDONLY) throws(SystemError)
@@ -45,11 +53,23 @@ public final class LowerRoot: Sendable {
     {
         let parent: FileDescriptor
         do {
-            parent = try openDirectory(directory, flags: CKPT_O_PATH)
+            parent = try searchable(directory)
         } catch let error where error.errno == ENOENT || error.errno == ENOTDIR {
             return nil
         }
         return try parent.statChild(name)
+    }
+
+    /// A descriptor of the lower directory at `path` to look names up in.
+    private func searchable(_ path: PathBytes) throws(SystemError) -> FileDescriptor {
+        if path.isEmpty { return descriptor }
+        if let known = searched.withLock({ $0[path] }) { return known }
+        let opened = try openDirectory(path, flags: CKPT_O_PATH)
+        searched.withLock { cache in
+            if cache.count >= Self.searchedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[path] = opened
+        }
+        return opened
     }
 
     /// lstat(2) of the entry at `path`.
@@ -65,7 +85,7 @@ public final class LowerRoot: Sendable {
         guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else {
             return try descriptor.readLink(path)
         }
-        let parent = try openDirectory(Array(path[..<slash]), flags: CKPT_O_PATH)
+        let parent = try searchable(Array(path[..<slash]))
         return try parent.readLink(Array(path[(slash + 1)...]))
     }
 

@@ -3,23 +3,25 @@ import Glibc
 
 /// Reads a member's bytes from the plain diff tar, holes of sparse members as zeros.
 enum MemberReader {
-    /// Reads up to `buffer.count` bytes of `member` at `offset`; returns the count read.
+    /// Reads up to `buffer.count` bytes at `offset` of the member whose data is `data` and
+    /// whose logical size is `size`; returns the count read.
     static func read(
-        _ member: TarMember,
+        _ data: ViewNode.MemberData,
+        size: Int64,
         from tar: FileDescriptor,
         offset: Int64,
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(ViewError) -> Int {
-        guard offset < member.size else { return 0 }
-        let wanted = Int(min(Int64(buffer.count), member.size - offset))
-        guard let map = member.sparseMap else {
+        guard offset < size else { return 0 }
+        let wanted = Int(min(Int64(buffer.count), size - offset))
+        guard let map = data.sparseMap else {
             return try readFully(tar, into: buffer.baseAddress!, count: wanted,
-                                 at: member.dataOffset + offset)
+                                 at: data.offset + offset)
         }
 
         // Segments lie back to back in the tar; walk them, zero-filling the holes between.
         var produced = 0
-        var stored = member.dataOffset
+        var stored = data.offset
         for segment in map {
             let position = offset + Int64(produced)
             if produced >= wanted { break }

@@ -14,7 +14,10 @@ public final class MergedView: ViewFileSystem {
     /// The time directories the apply stamped show (the mount time).
     public let applyTime: Timestamp
     private let tar: FileDescriptor?
-    private let nodes: Mutex<NodeTable>
+    /// The untouched lower entries the kernel holds node ids for.
+    private let lowerNodes = Mutex(LowerNodeTable())
+    /// Link counts of the view's directories, counted on first use.
+    private let linkCounts = Mutex<[ObjectIdentifier: UInt32]>([:])
 
     /// Builds the view of `restore` over the lower root at `rootPath`.
     /// - Throws: the same refusals as a commit of the same checkpoint.
@@ -24,7 +27,6 @@ public final class MergedView: ViewFileSystem {
         applyTime = Timestamp(now)
         (tree, outcome) = try restore.plan(rootPath: rootPath)
         tar = try restore.tarPath.map { try FileDescriptor.open(atPath: $0) }
-        nodes = Mutex(NodeTable(root: MountNode(id: 1, entry: .view(tree.root))))
     }
 
     // MARK: Lookup
@@ -32,37 +34,66 @@ public final class MergedView: ViewFileSystem {
     public func lookup(parent: UInt64, name: PathBytes) throws(ViewError)
         -> (node: UInt64, attributes: ViewAttributes)
     {
-        let directory = try node(parent)
-        let entry = try childEntry(of: directory.entry, named: name)
-        let found = nodes.withLock { $0.reference(entry) }
-        return (found.id, try attributes(of: found))
+        switch try childEntry(of: entry(parent), named: name) {
+        case .view(let view):
+            return (nodeID(of: view), try attributes(of: view))
+        case .lower(let path, let info):
+            let id = lowerNodes.withLock { $0.reference(path: path, info: info) }
+            return (id, lowerAttributes(info))
+        }
     }
 
     public func forget(node: UInt64, count: UInt64) {
-        nodes.withLock { $0.forget(node, count: count) }
+        guard LowerNodeTable.isLower(node) else { return }  // view nodes live with the tree
+        lowerNodes.withLock { $0.forget(node, count: count) }
     }
 
     public func attributes(node id: UInt64) throws(ViewError) -> ViewAttributes {
-        try attributes(of: node(id))
+        switch try entry(id) {
+        case .view(let view): return try attributes(of: view)
+        case .lower(let path, _):
+            // The lower root does not change while mounted: its lstat now is the one the
+            // lookup saw. Only the path is kept per node, which keeps the table small.
+            guard let info = try mapped({ () throws(SystemError) in try tree.lower.stat(path) })
+            else { throw ViewError(ESTALE) }
+            return lowerAttributes(info)
+        }
     }
 
     public func readLink(node id: UInt64) throws(ViewError) -> PathBytes {
-        switch try node(id).entry {
+        switch try entry(id) {
         case .view(let view) where view.type == S_IFLNK: return view.symlinkTarget
-        case .lower(let path, let info) where info.st_mode & S_IFMT == S_IFLNK:
+        case .lower(let path, let type) where type == S_IFLNK:
             return try mapped { () throws(SystemError) in try tree.lower.readLink(path) }
         default: throw ViewError(EINVAL)
         }
     }
 
-    private func node(_ id: UInt64) throws(ViewError) -> MountNode {
-        guard let found = nodes.withLock({ $0.nodes[id] }) else { throw ViewError(ESTALE) }
-        return found
+    /// The node id of a view node: its address, which stays valid as long as the tree,
+    /// and the tree lives as long as the view. The root is FUSE's node 1.
+    ///
+    /// View nodes need no table entry; lower entries get odd ids from `LowerNodeTable`, and
+    /// addresses of objects are even, so the two never meet.
+    private func nodeID(of view: ViewNode) -> UInt64 {
+        if view === tree.root { return 1 }
+        return UInt64(UInt(bitPattern: Unmanaged.passUnretained(view).toOpaque()))
+    }
+
+    /// What a node id the kernel sent stands for.
+    private func entry(_ id: UInt64) throws(ViewError) -> MountEntry {
+        if id == 1 { return .view(tree.root) }
+        if !LowerNodeTable.isLower(id) {
+            // Only ids `nodeID(of:)` handed out come back: the kernel sends no others.
+            let address = UnsafeRawPointer(bitPattern: UInt(id))!
+            return .view(Unmanaged<ViewNode>.fromOpaque(address).takeUnretainedValue())
+        }
+        guard let found = lowerNodes.withLock({ $0.nodes[id] }) else { throw ViewError(ESTALE) }
+        return .lower(path: found.path, type: found.type)
     }
 
     /// The entry `name` in a directory of the view.
     private func childEntry(of entry: MountEntry, named name: PathBytes) throws(ViewError)
-        -> MountEntry
+        -> ChildEntry
     {
         let lowerDirectory: PathBytes
         switch entry {
@@ -72,51 +103,45 @@ public final class MergedView: ViewFileSystem {
             guard !directory.hidden.contains(name), let path = directory.lowerDirectory
             else { throw ViewError(ENOENT) }
             lowerDirectory = path
-        case .lower(let path, let info):
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw ViewError(ENOTDIR) }
+        case .lower(let path, let type):
+            guard type == S_IFDIR else { throw ViewError(ENOTDIR) }
             lowerDirectory = path
         }
-        let path = childPath(lowerDirectory, name)
         guard let info = try mapped({ () throws(SystemError) in
             try tree.lower.stat(name, in: lowerDirectory)
         }) else { throw ViewError(ENOENT) }
-        return lowerEntry(path: path, info: info)
-    }
-
-    private func lowerEntry(path: PathBytes, info: stat) -> MountEntry {
         // A lower inode the checkpoint changed shows its changes under every name.
         if info.st_mode & S_IFMT != S_IFDIR, let node = tree.promoted[LowerIdentity(info)] {
             return .view(node)
         }
-        return .lower(path: path, info: info)
+        return .lower(path: childPath(lowerDirectory, name), info: info)
     }
 
     // MARK: Attributes
 
-    private func attributes(of node: MountNode) throws(ViewError) -> ViewAttributes {
-        switch node.entry {
-        case .lower(_, let info):
-            return ViewAttributes(
-                inode: tree.viewInode(LowerIdentity(info)), mode: info.st_mode,
-                nlink: UInt32(truncatingIfNeeded: info.st_nlink), uid: info.st_uid,
-                gid: info.st_gid, size: Int64(info.st_size), blocks: Int64(info.st_blocks),
-                rdev: UInt64(info.st_rdev), mtime: info.st_mtim, ctime: info.st_ctim,
-                atime: info.st_atim)
-        case .view(let view):
-            let mtime = (view.mtime ?? applyTime).timespec
-            let nlink = view.isDirectory ? try directoryLinkCount(node, view) : view.nlink
-            return ViewAttributes(
-                inode: view.inode, mode: view.type | view.permissions, nlink: nlink,
-                uid: view.uid, gid: view.gid, size: view.size,
-                blocks: try allocatedBlocks(view), rdev: view.rdev, mtime: mtime,
-                ctime: mtime, atime: mtime)
-        }
+    private func lowerAttributes(_ info: stat) -> ViewAttributes {
+        ViewAttributes(
+            inode: tree.viewInode(LowerIdentity(info)), mode: info.st_mode,
+            nlink: UInt32(truncatingIfNeeded: info.st_nlink), uid: info.st_uid,
+            gid: info.st_gid, size: Int64(info.st_size), blocks: Int64(info.st_blocks),
+            rdev: UInt64(info.st_rdev), mtime: info.st_mtim, ctime: info.st_ctim,
+            atime: info.st_atim)
+    }
+
+    private func attributes(of view: ViewNode) throws(ViewError) -> ViewAttributes {
+        let mtime = (view.mtime ?? applyTime).timespec
+        let nlink = view.isDirectory ? try directoryLinkCount(view) : view.nlink
+        return ViewAttributes(
+            inode: view.inode, mode: view.type | view.permissions, nlink: nlink,
+            uid: view.uid, gid: view.gid, size: view.size,
+            blocks: try allocatedBlocks(view), rdev: view.rdev, mtime: mtime,
+            ctime: mtime, atime: mtime)
     }
 
     /// 512-byte blocks: a member's stored bytes, a lower file's own count.
     private func allocatedBlocks(_ view: ViewNode) throws(ViewError) -> Int64 {
         switch view.content {
-        case .member(let member): return (member.storedSize + 511) / 512
+        case .member(let data): return (data.storedSize(size: view.size) + 511) / 512
         case .lower(let path):
             let info = try mapped { () throws(SystemError) in try tree.lower.stat(path) }
             return Int64(info?.st_blocks ?? 0)
@@ -125,20 +150,19 @@ public final class MergedView: ViewFileSystem {
     }
 
     /// Two plus the subdirectories, as a directory's link count is on disk.
-    private func directoryLinkCount(_ node: MountNode, _ view: ViewNode) throws(ViewError)
-        -> UInt32
-    {
-        if let known = nodes.withLock({ $0.linkCounts[node.id] }) { return known }
-        let subdirectories = try directoryEntries(of: node.entry).filter { $0.type == S_IFDIR }
+    private func directoryLinkCount(_ view: ViewNode) throws(ViewError) -> UInt32 {
+        let key = ObjectIdentifier(view)
+        if let known = linkCounts.withLock({ $0[key] }) { return known }
+        let subdirectories = try directoryEntries(of: .view(view)).filter { $0.type == S_IFDIR }
         let count = UInt32(2 + subdirectories.count)
-        nodes.withLock { $0.linkCounts[node.id] = count }
+        linkCounts.withLock { $0[key] = count }
         return count
     }
 
     // MARK: Directories
 
     public func directoryEntries(node id: UInt64) throws(ViewError) -> [ViewDirectoryEntry] {
-        try directoryEntries(of: node(id).entry)
+        try directoryEntries(of: entry(id))
     }
 
     private func directoryEntries(of entry: MountEntry) throws(ViewError)
@@ -156,8 +180,8 @@ public final class MergedView: ViewFileSystem {
                 result.append(ViewDirectoryEntry(name: name, inode: child.inode,
                                                  type: child.type))
             }
-        case .lower(let path, let info):
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw ViewError(ENOTDIR) }
+        case .lower(let path, let type):
+            guard type == S_IFDIR else { throw ViewError(ENOTDIR) }
             lowerPath = path
         }
         if let lowerPath {
@@ -196,17 +220,15 @@ public final class MergedView: ViewFileSystem {
 
     public func openFile(node id: UInt64) throws(ViewError) -> UInt64 {
         let file: OpenFile
-        switch try node(id).entry {
+        switch try entry(id) {
         case .view(let view):
             switch view.content {
-            case .member(let member): file = .member(member)
+            case .member(let data): file = .member(data, size: view.size)
             case .lower(let path): file = try openLower(path)
             case .none: throw ViewError(view.isDirectory ? EISDIR : EINVAL)
             }
-        case .lower(let path, let info):
-            guard info.st_mode & S_IFMT == S_IFREG else {
-                throw ViewError(info.st_mode & S_IFMT == S_IFDIR ? EISDIR : EINVAL)
-            }
+        case .lower(let path, let type):
+            guard type == S_IFREG else { throw ViewError(type == S_IFDIR ? EISDIR : EINVAL) }
             file = try openLower(path)
         }
         return UInt64(UInt(bitPattern: Unmanaged.passRetained(OpenFileBox(file)).toOpaque()))
@@ -230,9 +252,10 @@ public final class MergedView: ViewFileSystem {
             let count = pread(descriptor.raw, buffer.baseAddress, buffer.count, off_t(offset))
             if count < 0 { throw ViewError(ckpt_errno()) }
             return count
-        case .member(let member):
+        case .member(let data, let size):
             guard let tar else { throw ViewError(EIO) }
-            return try MemberReader.read(member, from: tar, offset: offset, into: buffer)
+            return try MemberReader.read(data, size: size, from: tar, offset: offset,
+                                         into: buffer)
         }
     }
 
@@ -246,19 +269,19 @@ public final class MergedView: ViewFileSystem {
     public func extendedAttribute(node id: UInt64, name: PathBytes) throws(ViewError)
         -> [UInt8]
     {
-        guard let value = try extendedAttributes(of: node(id)).first(where: { $0.name == name })
+        guard let value = try extendedAttributes(of: entry(id)).first(where: { $0.name == name })
         else { throw ViewError(ENODATA) }
         return value.value
     }
 
     public func extendedAttributeNames(node id: UInt64) throws(ViewError) -> [PathBytes] {
-        try extendedAttributes(of: node(id)).map(\.name)
+        try extendedAttributes(of: entry(id)).map(\.name)
     }
 
-    private func extendedAttributes(of node: MountNode) throws(ViewError)
+    private func extendedAttributes(of entry: MountEntry) throws(ViewError)
         -> [(name: PathBytes, value: [UInt8])]
     {
-        switch node.entry {
+        switch entry {
         case .view(let view): return view.xattrs
         case .lower(let path, _):
             return try mapped { () throws(SystemError) in
@@ -283,75 +306,66 @@ public final class MergedView: ViewFileSystem {
 enum MountEntry {
     /// A node of the virtual tree.
     case view(ViewNode)
-    /// An untouched lower entry, with its lstat at lookup.
+    /// An untouched lower entry: its path in the lower root and its `S_IFMT` bits.
+    case lower(path: PathBytes, type: UInt32)
+}
+
+/// A name found in a directory of the view, before it has a node id.
+enum ChildEntry {
+    case view(ViewNode)
+    /// An untouched lower entry with its lstat.
     case lower(path: PathBytes, info: stat)
+}
 
-    /// One node id per inode, so hard links share a kernel inode.
-    var key: MountKey {
-        switch self {
-        case .view(let node): return .view(ObjectIdentifier(node))
-        case .lower(_, let info): return .lower(LowerIdentity(info))
+/// The node ids of untouched lower entries the kernel holds, guarded by
+/// `MergedView.lowerNodes`. One id per lower inode, so hard links share a kernel inode.
+///
+/// After a `find` over the mount the kernel holds every entry, so each costs only its path,
+/// its type, its identity and a count; attributes are read again from the lower root.
+struct LowerNodeTable: ~Copyable {
+    struct Node {
+        var path: PathBytes
+        var type: UInt32
+        var identity: LowerIdentity
+        /// Lookups the kernel holds.
+        var lookups: UInt64
+    }
+
+    var nodes: [UInt64: Node] = [:]
+    private var byIdentity: [LowerIdentity: UInt64] = [:]
+    private var serial: UInt64 = 0
+
+    /// Lower ids are odd; view ids are object addresses, which are even.
+    static func isLower(_ id: UInt64) -> Bool { id & 1 == 1 && id != 1 }
+
+    /// The id of the lower entry at `path`, with one more lookup reference.
+    mutating func reference(path: PathBytes, info: stat) -> UInt64 {
+        let identity = LowerIdentity(info)
+        if let id = byIdentity[identity] {
+            nodes[id]!.lookups += 1
+            return id
         }
-    }
-}
-
-enum MountKey: Hashable {
-    case view(ObjectIdentifier)
-    case lower(LowerIdentity)
-}
-
-final class MountNode: @unchecked Sendable {
-    let id: UInt64
-    let entry: MountEntry
-    /// Lookups the kernel holds; guarded by the table's lock.
-    var lookups: UInt64 = 0
-
-    init(id: UInt64, entry: MountEntry) {
-        self.id = id
-        self.entry = entry
-    }
-}
-
-/// The node ids the kernel knows, guarded by `MergedView.nodes`.
-struct NodeTable: ~Copyable {
-    var nodes: [UInt64: MountNode] = [:]
-    var byKey: [MountKey: MountNode] = [:]
-    var linkCounts: [UInt64: UInt32] = [:]
-    private var nextID: UInt64 = 2
-
-    init(root: MountNode) {
-        nodes[1] = root
-        byKey[root.entry.key] = root
-        root.lookups = 1  // the kernel never forgets the root
-    }
-
-    mutating func reference(_ entry: MountEntry) -> MountNode {
-        let key = entry.key
-        if let existing = byKey[key] {
-            existing.lookups += 1
-            return existing
-        }
-        let node = MountNode(id: nextID, entry: entry)
-        nextID += 1
-        node.lookups = 1
-        nodes[node.id] = node
-        byKey[key] = node
-        return node
+        serial += 1
+        let id = serial << 1 | 1
+        nodes[id] = Node(path: path, type: info.st_mode & S_IFMT, identity: identity,
+                         lookups: 1)
+        byIdentity[identity] = id
+        return id
     }
 
     mutating func forget(_ id: UInt64, count: UInt64) {
-        guard id != 1, let node = nodes[id] else { return }
-        node.lookups -= min(count, node.lookups)
-        if node.lookups == 0 {
+        guard let node = nodes[id] else { return }
+        if node.lookups > count {
+            nodes[id]!.lookups -= count
+        } else {
             nodes[id] = nil
-            byKey[node.entry.key] = nil
-            linkCounts[id] = nil
+            byIdentity[node.identity] = nil
         }
     }
 }
 
 enum OpenFile {
-    case member(TarMember)
+    case member(ViewNode.MemberData, size: Int64)
     case lower(FileDescriptor)
 }
 

@@ -10,9 +10,29 @@ public final class ViewNode: @unchecked Sendable {
     public enum Content: Sendable {
         case none
         /// A member's data in the diff tar.
-        case member(TarMember)
+        case member(MemberData)
         /// A lower file, by its path in the lower root.
         case lower(PathBytes)
+    }
+
+    /// Where a regular member's bytes lie in the diff tar: all a read needs of the member.
+    /// A node keeps this rather than the whole `TarMember`, whose name and header fields
+    /// the node already holds in its own form; it is a tenth of the size.
+    public struct MemberData: Sendable {
+        /// Offset of the data in the (uncompressed) tar.
+        public var offset: Int64
+        /// For sparse members, the stretches stored back to back from `offset`.
+        public var sparseMap: [TarMember.Segment]?
+
+        public init(_ member: TarMember) {
+            offset = member.dataOffset
+            sparseMap = member.sparseMap
+        }
+
+        /// The bytes the tar stores for a file of logical size `size`.
+        public func storedSize(size: Int64) -> Int64 {
+            sparseMap.map { $0.reduce(0) { $0 + $1.length } } ?? size
+        }
     }
 
     /// `S_IFMT` bits.

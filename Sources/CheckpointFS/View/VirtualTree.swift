@@ -130,7 +130,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         case .regular:
             node = memberNode(member, type: S_IFREG)
             node.size = member.size
-            node.content = .member(member)
+            node.content = .member(ViewNode.MemberData(member))
         case .symlink(let target):
             node = memberNode(member, type: S_IFLNK)
             node.size = Int64(target.count)
