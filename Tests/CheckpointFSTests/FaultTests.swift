@@ -28,7 +28,7 @@ import Testing
         for reader in 0..<8 {
             group.enter()
             Thread.detachNewThread {
-                var random = SplitMix(seed: UInt64(reader) + 100)
+                var random = SeededGenerator(seed: UInt64(reader) + 100)
                 var buffer = [UInt8](repeating: 0, count: 128 << 10)
                 while true {
                     let file = files[Int(random.next() % UInt64(files.count))]

@@ -96,7 +96,7 @@ final class ReadLoad: Sendable {
         for reader in 0..<readers {
             group.enter()
             Thread.detachNewThread { [self] in
-                var random = SplitMix(seed: UInt64(reader) + 1)
+                var random = SeededGenerator(seed: UInt64(reader) + 1)
                 while Date() < deadline {
                     if random.next() % 8 == 0 {
                         list(directories[Int(random.next() % UInt64(directories.count))])
@@ -115,11 +115,11 @@ final class ReadLoad: Sendable {
         return samples
     }
 
-    func readWhole(_ file: String, random: inout SplitMix) {
+    func readWhole(_ file: String, random: inout SeededGenerator) {
         readWhole(file, chunk: { 1 + Int(random.next() % (256 << 10)) })
     }
 
-    func readWhole(_ file: String, random: SplitMix?) {
+    func readWhole(_ file: String, random: SeededGenerator?) {
         readWhole(file, chunk: { 128 << 10 })
     }
 

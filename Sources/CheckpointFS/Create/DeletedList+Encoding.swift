@@ -5,25 +5,7 @@ extension DeletedList {
     /// Go writes them; `create` reports such paths as inexpressible.
     public static func encode(_ paths: [PathBytes]) -> [UInt8] {
         if paths.isEmpty { return Array("[]".utf8) }
-        let lines = paths.map { "  " + quoted(String(decoding: $0, as: UTF8.self)) }
+        let lines = paths.map { "  " + GoJSONString.quoted(String(decoding: $0, as: UTF8.self)) }
         return Array(("[\n" + lines.joined(separator: ",\n") + "\n]").utf8)
-    }
-
-    /// A JSON string literal (RFC 8259, section 7).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + String(scalar.value, radix: 16).leftPadded(to: 2)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

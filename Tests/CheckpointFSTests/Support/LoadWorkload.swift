@@ -15,7 +15,7 @@ struct LoadWorkload {
 
     init() throws {
         directory = try TemporaryDirectory("load")
-        var random = SplitMix(seed: 7)
+        var random = SeededGenerator(seed: 7)
         _ = try check("mkdir", lower) { mkdir(lower, 0o755) }
         for index in 0..<15 {
             _ = try check("mkdir", "d\(index)") { mkdir(lower + "/d\(index)", 0o755) }
@@ -67,7 +67,7 @@ struct LoadWorkload {
 
     /// Bytes that differ at every offset, so a read from the wrong place cannot match.
     static func pattern(count: Int, seed: UInt64) -> [UInt8] {
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var bytes = [UInt8](repeating: 0, count: count)
         var index = 0
         while index < count {
@@ -79,23 +79,6 @@ struct LoadWorkload {
             }
         }
         return bytes
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed, the same numbers.
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
 
