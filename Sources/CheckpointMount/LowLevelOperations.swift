@@ -19,8 +19,9 @@ import Glibc
 //   releasedir, release   fuse_reply_err(0)
 //   statfs                fuse_reply_statfs
 //   getxattr, listxattr   fuse_reply_xattr for size 0, else fuse_reply_buf
-//   access                fuse_reply_err(0)
 //   every write           fuse_reply_err(EROFS)
+// access is not implemented: the mount is always default_permissions, so the kernel
+// answers access(2) from the modes the view shows and never asks.
 
 /// The operations table passed to fuse_session_new(3).
 func makeLowLevelOperations() -> fuse_lowlevel_ops {
@@ -127,12 +128,6 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.listxattr = { request, node, size in
         answer(request) { server throws(ViewError) in
             sendSized(request, try server.extendedAttributeNames(node: node, size: size))
-        }
-    }
-    ops.access = { request, node, mask in
-        answer(request) { server throws(ViewError) in
-            try server.access(node: node, mask: mask)
-            return fuse_reply_err(request, 0)
         }
     }
 

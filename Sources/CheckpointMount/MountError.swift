@@ -16,6 +16,9 @@ public enum MountError: Error, CustomStringConvertible, Equatable, Sendable {
     case notAView(mountPoint: String, type: String)
     /// The view is in use and its daemon is alive.
     case busy(mountPoint: String)
+    /// The mount point cannot hold a view: not a directory, already holding one, or inside
+    /// the root the view is made of.
+    case unusableMountPoint(mountPoint: String, reason: String)
     case system(SystemError)
 
     public var description: String {
@@ -34,6 +37,8 @@ public enum MountError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(mountPoint): not a checkpointfs mount (type \(type))"
         case .busy(let mountPoint):
             return "\(mountPoint): busy (a process uses the mount)"
+        case .unusableMountPoint(let mountPoint, let reason):
+            return "\(mountPoint): cannot mount a view here: \(reason)"
         case .system(let error):
             return error.description
         }

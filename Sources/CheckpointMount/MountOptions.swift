@@ -12,8 +12,10 @@ public struct MountOptions: Sendable, Equatable {
     public init() {}
 
     /// Adds the options of one `-o` argument: comma-separated, a backslash escaping a comma.
-    /// - Throws: `MountError.invalidOption` for `rw` (the view is read-only), an empty option,
-    ///   or a `max_read` that is not a positive number.
+    /// - Throws: `MountError.invalidOption` for `rw` (the view is read-only), for `suid` and
+    ///   `dev` (a checkpoint is input from elsewhere: its setuid files and device nodes must
+    ///   not take effect through the view), an empty option, or a `max_read` that is not a
+    ///   positive number.
     public mutating func add(_ list: String) throws(MountError) {
         for option in Self.split(list) {
             switch option {
@@ -21,6 +23,11 @@ public struct MountOptions: Sendable, Equatable {
                 throw .invalidOption(option: list, reason: "empty option")
             case "rw":
                 throw .invalidOption(option: option, reason: "the view is read-only")
+            case "suid", "dev":
+                throw .invalidOption(
+                    option: option,
+                    reason: "the view is always nosuid and nodev: a checkpoint's setuid files "
+                        + "and devices must not take effect")
             case "debug":
                 debug = true
             default:
@@ -41,10 +48,15 @@ public struct MountOptions: Sendable, Equatable {
             .flatMap { UInt32($0.dropFirst("max_read=".count)) }
     }
 
-    /// The arguments for fuse_session_new(3): read-only, the checkpoint as the source,
-    /// `fuse.checkpointfs` as the type, then the caller's options, which may override.
+    /// The arguments for fuse_session_new(3): read-only, nosuid and nodev, permissions
+    /// checked by the kernel from the modes the view shows (so `allow_other` exposes no more
+    /// than the committed root would), the checkpoint as the source, `fuse.checkpointfs` as
+    /// the type, then the caller's options.
     func sessionArguments(source: String) -> [String] {
-        let fixed = ["ro", "fsname=" + source, "subtype=checkpointfs"]
+        let fixed = [
+            "ro", "nosuid", "nodev", "default_permissions", "fsname=" + source,
+            "subtype=checkpointfs",
+        ]
         let all = (fixed + fuseOptions).map(Self.escape).joined(separator: ",")
         return ["checkpointfs", "-o", all] + (debug ? ["-d"] : [])
     }

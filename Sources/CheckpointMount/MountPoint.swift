@@ -29,6 +29,41 @@ public enum MountPoint {
         return try join(resolve(parent), last)
     }
 
+    /// Checks that a view of the lower root at `root` can be mounted on the resolved path
+    /// `mountPoint`: a directory, not already holding a view (mounts would stack), and not
+    /// inside the root itself (the view would contain itself, which no commit does).
+    public static func checkUsable(_ mountPoint: String, root: String) throws(MountError) {
+        var info = stat()
+        guard stat(mountPoint, &info) == 0 else {
+            throw .system(SystemError(errno: ckpt_errno(), operation: "stat", path: mountPoint))
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw .unusableMountPoint(mountPoint: mountPoint, reason: "not a directory")
+        }
+        let existing: MountTableEntry?
+        do {
+            existing = try MountTable.entry(at: mountPoint)
+        } catch {
+            throw .system(error)
+        }
+        if existing?.type == "fuse.checkpointfs" {
+            throw .unusableMountPoint(mountPoint: mountPoint,
+                                      reason: "a view is already mounted there")
+        }
+        let resolvedRoot: String
+        do {
+            resolvedRoot = try resolve(root)
+        } catch {
+            throw .system(error)
+        }
+        if mountPoint == resolvedRoot || resolvedRoot == "/"
+            || mountPoint.hasPrefix(resolvedRoot + "/")
+        {
+            throw .unusableMountPoint(mountPoint: mountPoint,
+                                      reason: "it is inside the root \(resolvedRoot)")
+        }
+    }
+
     private static func join(_ directory: String, _ name: String) -> String {
         directory == "/" ? "/" + name : directory + "/" + name
     }

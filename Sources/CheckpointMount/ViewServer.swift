@@ -200,13 +200,6 @@ final class ViewServer: Sendable {
 
     // MARK: The rest
 
-    /// access(2): writing is never allowed; reading and searching are, as the node exists.
-    /// Permission bits are checked by the kernel under `-o default_permissions`.
-    func access(node: UInt64, mask: Int32) throws(ViewError) {
-        if mask & W_OK != 0 { throw ViewError(EROFS) }
-        _ = try view.attributes(node: node)
-    }
-
     func statistics() throws(ViewError) -> statvfs {
         try view.fileSystemStatistics()
     }

@@ -15,7 +15,8 @@ struct MountCommand: ToolCommand {
         OptionSpec(long: "debug", short: "d", takesValue: false,
                    help: "trace every FUSE request on standard error (implies -f)"),
         OptionSpec(long: "options", short: "o", takesValue: true,
-                   help: "FUSE mount options: allow_other, default_permissions, max_read=N",
+                   help: "FUSE mount options such as allow_other, max_read=N "
+                       + "(always ro, nosuid, nodev, default_permissions)",
                    valueName: "OPTIONS"),
         OptionSpec(long: "quiet", short: "q", takesValue: false,
                    help: "no progress while the checkpoint is read"),
@@ -51,6 +52,7 @@ struct MountCommand: ToolCommand {
     func run() throws -> Int32 {
         try ViewMount.closeInheritedDescriptors()
         let target = try MountPoint.resolve(mountPoint)
+        try MountPoint.checkUsable(target, root: root)
         let (source, restore) = try CheckpointLoader.open(checkpoint, quiet: quiet)
         defer { source.close() }
         let view = try MergedView(restore: restore, rootPath: root)

@@ -33,6 +33,15 @@ import Testing
         try Data("root:x:0:0\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
     }
 
+    /// A symlink `long` whose target, `t/t/...`, has `targetLength` bytes (a PAX linkpath).
+    static func longSymlink(targetLength: Int) -> Entry {
+        let target = Array(String(repeating: "t/", count: targetLength / 2 + 1).utf8)
+            .prefix(targetLength)
+        var entry = Entry.symlink("long", to: "t")
+        entry.pax = [("linkpath", Array(target))]
+        return entry
+    }
+
     static let attempts: [Attempt] = [
         // Names that climb.
         Attempt(description: "dot-dot prefix", members: [.file("../x", "out\n")],
@@ -77,6 +86,24 @@ import Testing
         Attempt(description: "symlink with an empty target",
                 members: [.file("fine", "ok\n"), .symlink("empty", to: "")],
                 refusedEntry: "empty"),
+        Attempt(description: "symlink target over the kernel's limit",
+                members: [.file("fine", "ok\n"), longSymlink(targetLength: 4096)],
+                refusedEntry: "long"),
+        Attempt(description: "xattr in no namespace the kernel knows",
+                members: [.file("fine", "ok\n"),
+                          Entry(name: Array("x".utf8),
+                                pax: [("SCHILY.xattr.bogus.name", Array("v".utf8))])],
+                refusedEntry: "x"),
+        Attempt(description: "xattr name over 255 bytes",
+                members: [Entry(name: Array("x".utf8),
+                                pax: [("SCHILY.xattr.user." + String(repeating: "n", count: 251),
+                                       Array("v".utf8))])],
+                refusedEntry: "x"),
+        Attempt(description: "xattr value over 64 KiB",
+                members: [Entry(name: Array("x".utf8),
+                                pax: [("SCHILY.xattr.user.big",
+                                       [UInt8](repeating: 0x41, count: 65537))])],
+                refusedEntry: "x"),
         Attempt(description: "member under a lower file", members: [.file("file/x", "o\n")],
                 refusedEntry: "file/x"),
         Attempt(description: "member under a dangling member symlink",
@@ -102,6 +129,8 @@ import Testing
         // Resolved inside the root as if it were `/`.
         Attempt(description: "absolute name", members: [.file("/abs-name", "in\n")],
                 mustExist: ["abs-name"]),
+        Attempt(description: "symlink target at the kernel's limit",
+                members: [longSymlink(targetLength: 4095)], mustExist: ["long"]),
         Attempt(description: "through a lower symlink to /", members: [.file("abs/x", "in\n")],
                 mustExist: ["x"]),
         Attempt(description: "through a lower symlink to ..", members: [.file("up/x", "in\n")],

@@ -200,3 +200,73 @@ import Testing
         #expect(log.contains("READ"))
     }
 }
+
+/// Permissions through the view: a checkpoint is input from elsewhere, so its setuid files
+/// and devices never take effect, and other users see only what the modes allow them.
+@Suite struct MountPermissionTests {
+    @Test func viewIsNosuidNodevAndChecksPermissions() throws {
+        var secret = TarBuilder.Entry.file("data/secret", "only root\n", mode: 0o600)
+        secret.uid = 0
+        var setuid = TarBuilder.Entry.file("data/setuid", "#!/bin/sh\nid -u\n", mode: 0o4755)
+        setuid.uid = 0
+        let zero = TarBuilder.Entry(name: Array("data/zero".utf8), type: UInt8(ascii: "3"),
+                                    mode: 0o666, devMajor: 1, devMinor: 5)
+        let scratch = try MountScratch(members: [secret, setuid, zero])
+        let view = try scratch.mount(extra: ["-o", "allow_other"])
+        defer { view.unmount() }
+
+        let entry = try #require(try MountTable.entry(at: view.mountPoint))
+        for flag in ["ro", "nosuid", "nodev"] {
+            #expect(entry.mountOptions.split(separator: ",").contains(Substring(flag)))
+        }
+        #expect(entry.superOptions.contains("default_permissions"))
+
+        // As nobody: the 0600 file is refused, the device cannot be opened.
+        let asNobody = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                        "--clear-groups", "/bin/cat"]
+        let secretRead = try Command.run(asNobody[0], Array(asNobody.dropFirst())
+                                         + [view.path("data/secret")])
+        #expect(secretRead.status != 0 && secretRead.standardError.contains("Permission denied"))
+        let deviceRead = try Command.run(asNobody[0], Array(asNobody.dropFirst())
+                                         + [view.path("data/zero")])
+        #expect(deviceRead.status != 0)
+
+        for option in ["suid", "dev"] {
+            let refused = try MountHarness.tool(
+                ["mount", "--root", scratch.root, scratch.checkpoint, scratch.mountPoint + "2",
+                 "-o", option])
+            #expect(refused.status == 2 && refused.standardError.contains("nosuid"))
+        }
+    }
+}
+
+/// Places a view cannot go: the mount is refused and nothing is mounted.
+@Suite struct MountPointTests {
+    @Test(arguments: ["file", "inside-root", "stacked"])
+    func unusableMountPointIsRefused(_ kind: String) throws {
+        let scratch = try MountScratch(members: [.file("data/new", "x\n")])
+        var target = scratch.mountPoint
+        var first: MountHarness?
+        switch kind {
+        case "file":
+            target = scratch.directory.path("plain-file")
+            try Data().write(to: URL(fileURLWithPath: target))
+        case "inside-root":
+            try scratch.writeLower("mnt/keep", "lower\n")
+            target = scratch.root + "/mnt"
+        default:
+            first = try scratch.mount()
+        }
+        defer { first?.unmount() }
+        // Other tests mount in parallel: count only the mounts at this path.
+        let resolved = try MountPoint.resolve(target)
+        let here = { try MountTable.current().filter { $0.mountPoint == resolved }.count }
+        let mountsBefore = try here()
+        let result = try MountHarness.tool(
+            ["mount", "--root", scratch.root, scratch.checkpoint, target])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("cannot mount a view here"),
+                "\(result.standardError)")
+        #expect(try here() == mountsBefore)
+    }
+}

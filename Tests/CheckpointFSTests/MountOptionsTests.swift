@@ -17,11 +17,13 @@ import Testing
         try options.add("debug")
         let arguments = options.sessionArguments(source: "/ck,1\\x")
         #expect(arguments == [
-            "checkpointfs", "-o", "ro,fsname=/ck\\,1\\\\x,subtype=checkpointfs,debug", "-d",
+            "checkpointfs", "-o",
+            "ro,nosuid,nodev,default_permissions,fsname=/ck\\,1\\\\x,subtype=checkpointfs,debug",
+            "-d",
         ])
     }
 
-    @Test(arguments: ["rw", "max_read=0", "max_read=x", "a,,b"])
+    @Test(arguments: ["rw", "suid", "dev", "allow_other,suid", "max_read=0", "max_read=x", "a,,b"])
     func invalidOptionsAreRefused(list: String) {
         var options = MountOptions()
         #expect(throws: MountError.self) { try options.add(list) }

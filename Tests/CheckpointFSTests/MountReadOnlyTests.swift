@@ -80,7 +80,9 @@ import Testing
     }
 
     /// A remount read-write (mount(2) with MS_REMOUNT, as root can) lets every request
-    /// reach the daemon, whose answer is EROFS all the same.
+    /// reach the daemon, whose answer is EROFS all the same. access(2) is the exception: with
+    /// default_permissions the kernel answers it from the modes alone, so root hears yes,
+    /// and the write that follows is still refused.
     @Test func theDaemonRefusesWritesWhenRemountedReadWrite() throws {
         let scratch = try Self.scratch()
         let mount = try scratch.mount()
@@ -90,7 +92,9 @@ import Testing
         #expect(statvfs(mount.mountPoint, &info) == 0)
         #expect(info.f_flag & UInt(ST_RDONLY) == 0)
 
-        #expect(Self.attemptAll(on: mount.mountPoint) == Self.expectedAll())
+        var expected = Self.expectedAll()
+        expected[expected.count - 1] = "access W_OK: done"
+        #expect(Self.attemptAll(on: mount.mountPoint) == expected)
         #expect(try TestFile.bytes(atPath: mount.path("data/old")) == Array("lower\n".utf8))
         #expect(try TestFile.bytes(atPath: scratch.root + "/data/old")
             == Array("lower\n".utf8))

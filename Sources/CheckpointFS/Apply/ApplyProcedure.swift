@@ -125,34 +125,16 @@ struct ApplyProcedure<Target: ApplyTarget> {
         outcome.membersApplied += 1
     }
 
-    /// The member as it is applied: `security.selinux` and empty xattrs are dropped as the
-    /// reference drops them, and xattrs the kernel would refuse are refused up front.
+    /// The member as it is applied, or its refusal (`TarMember.applicable()`).
     private func effective(
         _ member: TarMember,
         refuse: (Refusal) -> CheckpointError
     ) throws -> TarMember {
-        var applied = member
-        applied.xattrs = member.xattrs.filter {
-            $0.name != Array("security.selinux".utf8) && !$0.value.isEmpty
+        do {
+            return try member.applicable()
+        } catch {
+            throw refuse(error)
         }
-        // symlink(2) refuses an empty target with ENOENT.
-        if case .symlink(let target) = member.kind, target.isEmpty {
-            throw refuse(.emptySymlinkTarget)
-        }
-        let takesUserXattrs: Bool
-        switch member.kind {
-        case .regular, .directory: takesUserXattrs = true
-        default: takesUserXattrs = false
-        }
-        // xattr(7): user.* xattrs exist only on regular files and directories.
-        if !takesUserXattrs,
-           let user = applied.xattrs.first(where: { $0.name.starts(with: Array("user.".utf8)) })
-        {
-            throw refuse(.xattrNotAllowed(
-                name: user.name.displayPath,
-                reason: "user xattrs exist only on regular files and directories"))
-        }
-        return applied
     }
 
     private func resolveLinkTarget(
@@ -235,9 +217,11 @@ struct ApplyProcedure<Target: ApplyTarget> {
         creatingMissing: Bool,
         refuse: (Refusal) -> CheckpointError
     ) throws -> ResolvedDirectory<Target.Directory>? {
-        var stack: [(directory: Target.Directory, name: PathBytes)] = [
-            (try target.rootDirectory, [])
-        ]
+        // Only the directory reached so far is held, with the names leading to it: a commit's
+        // directories are descriptors, and one per level would run out of them on a deep
+        // tree. `..` walks the names again from the root, which nothing has changed since.
+        var current = try target.rootDirectory
+        var names: [PathBytes] = []
         // Still to walk, last component first; `fromLink` marks parts of a symlink target.
         var pending: [(name: PathBytes, fromLink: Bool)] =
             components.reversed().map { ($0, false) }
@@ -248,20 +232,23 @@ struct ApplyProcedure<Target: ApplyTarget> {
         while let (name, fromLink) = pending.popLast() {
             if name == dot { continue }
             if name == dotDot {
-                if stack.count > 1 { stack.removeLast() }
+                if names.popLast() != nil { current = try reopen(names) }
                 continue
             }
-            let current = stack[stack.count - 1].directory
-            let shown = { RootPath.join(stack.dropFirst().map(\.name) + [name]).displayPath }
+            let shown = { RootPath.join(names + [name]).displayPath }
             switch try target.entryType(name, in: current) {
             case .directory?:
-                stack.append((try target.directory(name, in: current), name))
+                current = try target.directory(name, in: current)
+                names.append(name)
             case .symlink?:
                 symlinksFollowed += 1
                 if symlinksFollowed > Self.symlinkLimit { throw refuse(.tooManySymlinks) }
                 let link = try target.symlinkTarget(name, in: current)
                 if link.isEmpty { throw refuse(.danglingSymlink(component: shown())) }
-                if link.first == UInt8(ascii: "/") { stack.removeSubrange(1...) }
+                if link.first == UInt8(ascii: "/") {
+                    current = try target.rootDirectory
+                    names = []
+                }
                 let parts = link.split(separator: UInt8(ascii: "/")).reversed()
                 pending += parts.map { (Array($0), true) }
             case .other?:
@@ -269,12 +256,19 @@ struct ApplyProcedure<Target: ApplyTarget> {
             case nil:
                 guard creatingMissing else { return nil }
                 if fromLink { throw refuse(.danglingSymlink(component: shown())) }
-                try recorder?.willMakeImplicitDirectory(stack.dropFirst().map(\.name) + [name])
-                stack.append((try target.makeImplicitDirectory(name, in: current), name))
+                try recorder?.willMakeImplicitDirectory(names + [name])
+                current = try target.makeImplicitDirectory(name, in: current)
+                names.append(name)
             }
         }
-        return ResolvedDirectory(directory: stack[stack.count - 1].directory,
-                                 path: stack.dropFirst().map(\.name))
+        return ResolvedDirectory(directory: current, path: names)
+    }
+
+    /// The directory at `names`, each a directory already walked, opened again from the root.
+    private func reopen(_ names: [PathBytes]) throws -> Target.Directory {
+        var directory = try target.rootDirectory
+        for name in names { directory = try target.directory(name, in: directory) }
+        return directory
     }
 }
 

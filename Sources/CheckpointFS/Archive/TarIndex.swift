@@ -65,6 +65,14 @@ public struct TarIndex: Sendable {
                     file: displayName, member: nil,
                     reason: "\(archiveMessage(archive)) (\(context))")
             }
+            // libarchive drops PAX records it cannot parse with only a warning, which would
+            // apply the member under its ustar name or owner. The one warning that loses
+            // nothing is a name that does not convert to the locale (EILSEQ: the raw bytes
+            // are kept).
+            if status == ARCHIVE_WARN && archive_errno(archive) != EILSEQ {
+                throw archiveError(archive, displayName,
+                                   member: bytes(archive_entry_pathname(entry)).displayPath)
+            }
             let offset = archive_filter_bytes(archive, 0)
             var member = try makeMember(entry, index: members.count, dataOffset: offset,
                                         displayName: displayName)
@@ -72,6 +80,8 @@ public struct TarIndex: Sendable {
             members.append(member)
             onProgress?(offset, size)
         }
+        try checkExtents(of: members, fileSize: Int64(try file.stat().st_size),
+                         displayName: displayName)
         onProgress?(size, size)
         return members
     }
@@ -93,11 +103,13 @@ public struct TarIndex: Sendable {
             case CKPT_AE_IFLNK: kind = .symlink(target: bytes(archive_entry_symlink(entry)))
             case CKPT_AE_IFIFO: kind = .fifo
             case CKPT_AE_IFCHR:
-                kind = .characterDevice(major: UInt32(archive_entry_rdevmajor(entry)),
-                                        minor: UInt32(archive_entry_rdevminor(entry)))
+                let device = try HeaderRanges.device(
+                    of: entry, member: name.displayPath, file: displayName)
+                kind = .characterDevice(major: device.major, minor: device.minor)
             case CKPT_AE_IFBLK:
-                kind = .blockDevice(major: UInt32(archive_entry_rdevmajor(entry)),
-                                    minor: UInt32(archive_entry_rdevminor(entry)))
+                let device = try HeaderRanges.device(
+                    of: entry, member: name.displayPath, file: displayName)
+                kind = .blockDevice(major: device.major, minor: device.minor)
             default:
                 throw CheckpointError.refusedMember(
                     file: displayName, member: name.displayPath,
@@ -130,13 +142,14 @@ public struct TarIndex: Sendable {
         }
 
         let size = kind == .regular ? max(0, archive_entry_size(entry)) : 0
+        let owner = try HeaderRanges.owner(of: entry, member: name.displayPath, file: displayName)
         return TarMember(
             index: index,
             name: name,
             kind: kind,
             permissions: UInt32(archive_entry_mode(entry)) & 0o7777,
-            uid: UInt32(truncatingIfNeeded: archive_entry_uid(entry)),
-            gid: UInt32(truncatingIfNeeded: archive_entry_gid(entry)),
+            uid: owner.uid,
+            gid: owner.gid,
             mtime: Timestamp(seconds: Int64(archive_entry_mtime(entry)),
                              nanoseconds: Int32(archive_entry_mtime_nsec(entry))),
             size: size,

@@ -54,6 +54,8 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManySymlinks
     /// A symlink member with an empty target, which no file system can hold.
     case emptySymlinkTarget
+    /// A symlink member whose target is longer than the kernel takes (4095 bytes).
+    case symlinkTargetTooLong
     /// An xattr the kernel would refuse on this type of file.
     case xattrNotAllowed(name: String, reason: String)
 
@@ -73,6 +75,7 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(component)', where a symlink on its path leads, does not exist"
         case .tooManySymlinks: return "more than 40 symlinks on its path"
         case .emptySymlinkTarget: return "a symlink with an empty target"
+        case .symlinkTargetTooLong: return "a symlink target longer than 4095 bytes"
         case .xattrNotAllowed(let name, let reason): return "xattr '\(name)': \(reason)"
         }
     }

@@ -40,7 +40,14 @@ public enum DeletedList {
             throw .malformedDeletedList(file: file, reason: "not UTF-8 at byte \(offset)")
         }
         do {
-            return try JSONDecoder().decode([String]?.self, from: Data(bytes)) ?? []
+            let paths = try JSONDecoder().decode([String]?.self, from: Data(bytes)) ?? []
+            if let syntax = syntaxError(in: bytes) {
+                throw CheckpointError.malformedDeletedList(
+                    file: file, reason: "invalid JSON: \(syntax)")
+            }
+            return paths
+        } catch let error as CheckpointError {
+            throw error
         } catch let error as DecodingError {
             throw .malformedDeletedList(file: file, reason: reason(for: error))
         } catch {

@@ -23,6 +23,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             inode: Self.viewInode(LowerIdentity(info), rootDevice: lower.device),
             fromMember: false)
         root.lowerDirectory = []
+        root.size = Int64(info.st_size)
         root.lowerIdentity = LowerIdentity(info)
         root.xattrs = try lower.descriptor.extendedAttributes()
     }
