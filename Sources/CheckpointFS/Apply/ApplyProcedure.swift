@@ -10,6 +10,9 @@ struct ApplyProcedure<Target: ApplyTarget> {
     let target: Target
     let index: TarIndex
     let deletedList: DeletedPaths
+    /// The directory the previous member went into: tars list a directory's members
+    /// together, so most members need no walk from the root.
+    private let lastParent = LastParent<Target.Directory>()
     /// Called after each member with its index, for progress.
     var onMember: ((Int) -> Void)? = nil
     /// Told of every step before it is taken (the commit's journal).
@@ -95,9 +98,16 @@ struct ApplyProcedure<Target: ApplyTarget> {
         guard let name = components.last else { return }  // `.`, `./`, `/`: the root itself
 
         let applied = try effective(member, refuse: refuse)
-        guard let parent = try resolve(components.dropLast(), creatingMissing: true,
-                                       refuse: refuse)
-        else { preconditionFailure("resolve creates missing directories") }
+        let parentNames = components.dropLast()
+        let parent: ResolvedDirectory<Target.Directory>
+        if let cached = lastParent.directory(for: parentNames) {
+            parent = cached
+        } else {
+            guard let resolved = try resolve(parentNames, creatingMissing: true, refuse: refuse)
+            else { preconditionFailure("resolve creates missing directories") }
+            parent = resolved
+            lastParent.remember(parentNames, resolved)
+        }
         let existing = try target.entryType(name, in: parent.directory)
 
         switch applied.kind {
@@ -105,20 +115,20 @@ struct ApplyProcedure<Target: ApplyTarget> {
             if existing == .directory {
                 try target.mergeDirectory(applied, named: name, in: parent.directory)
             } else {
-                if existing != nil { try target.remove(name, in: parent.directory) }
+                if existing != nil { try removeEntry(name, in: parent.directory) }
                 try target.makeDirectory(applied, named: name, in: parent.directory)
             }
             pendingTimes.append((applied.mtime, components, refuse))
 
         case .hardLink(let linkName):
-            if existing != nil { try target.remove(name, in: parent.directory) }
+            if existing != nil { try removeEntry(name, in: parent.directory) }
             // Resolved after the removal, as the reference does: a link to itself is missing.
             let (linkParent, targetName) = try resolveLinkTarget(linkName, refuse: refuse)
             try target.link(applied, named: name, in: parent.directory,
                             to: targetName, in: linkParent.directory)
 
         default:
-            if existing != nil { try target.remove(name, in: parent.directory) }
+            if existing != nil { try removeEntry(name, in: parent.directory) }
             try target.create(applied, named: name, in: parent.directory)
             outcome.bytesWritten += applied.storedSize
         }
@@ -178,9 +188,18 @@ struct ApplyProcedure<Target: ApplyTarget> {
                                        refuse: refuse),
               try target.entryType(name, in: parent.directory) != nil
         else { return }
-        let hadTarContent = try target.remove(name, in: parent.directory)
+        let hadTarContent = try removeEntry(name, in: parent.directory)
         outcome.pathsRemoved += 1
         if hadTarContent { outcome.deletedTarContent.append(path) }
+    }
+
+    /// Removes an entry through the target. A removal is the only step that can take away
+    /// a directory already walked, or a symlink on the way to one, so the remembered parent
+    /// goes with it.
+    @discardableResult
+    private func removeEntry(_ name: PathBytes, in directory: Target.Directory) throws -> Bool {
+        lastParent.forget()
+        return try target.remove(name, in: directory)
     }
 
     // MARK: Resolution
@@ -269,6 +288,26 @@ struct ApplyProcedure<Target: ApplyTarget> {
         var directory = try target.rootDirectory
         for name in names { directory = try target.directory(name, in: directory) }
         return directory
+    }
+}
+
+/// The parent directory `ApplyProcedure` resolved last, by the member's own names.
+final class LastParent<Directory> {
+    private var names: ArraySlice<PathBytes>?
+    private var resolved: ResolvedDirectory<Directory>?
+
+    func directory(for names: ArraySlice<PathBytes>) -> ResolvedDirectory<Directory>? {
+        self.names == names ? resolved : nil
+    }
+
+    func remember(_ names: ArraySlice<PathBytes>, _ resolved: ResolvedDirectory<Directory>) {
+        self.names = names
+        self.resolved = resolved
+    }
+
+    func forget() {
+        names = nil
+        resolved = nil
     }
 }
 
