@@ -1,6 +1,5 @@
 import CSystem
 import Glibc
-import Synchronization
 
 /// The container root being restored into, read through descriptors only.
 ///
@@ -27,8 +26,7 @@ public final class LowerRoot: Sendable {
     /// and serving its lookups stat many names in one directory after another; reopening the
     /// directory from the root for each walks the whole path again. Bounded, so a root with
     /// many directories holds few descriptors.
-    private let searched = Mutex<[PathBytes: FileDescriptor]>([:])
-    private static let searchedLimit = 256
+    private let searched = DescriptorCache(limit: 256)
 
     /// Opens the lower directory at `path` (empty: the root).
     public func openDirectory(_ path: PathBytes, flags: Int32 = O_RDONLY) throws(SystemError)
@@ -63,13 +61,9 @@ public final class LowerRoot: Sendable {
     /// A descriptor of the lower directory at `path` to look names up in.
     private func searchable(_ path: PathBytes) throws(SystemError) -> FileDescriptor {
         if path.isEmpty { return descriptor }
-        if let known = searched.withLock({ $0[path] }) { return known }
-        let opened = try openDirectory(path, flags: CKPT_O_PATH)
-        searched.withLock { cache in
-            if cache.count >= Self.searchedLimit { cache.removeAll(keepingCapacity: true) }
-            cache[path] = opened
+        return try searched.descriptor(for: path) { () throws(SystemError) in
+            try openDirectory(path, flags: CKPT_O_PATH)
         }
-        return opened
     }
 
     /// lstat(2) of the entry at `path`.

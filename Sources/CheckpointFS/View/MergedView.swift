@@ -14,6 +14,8 @@ public final class MergedView: ViewFileSystem {
     /// The time directories the apply stamped show (the mount time).
     public let applyTime: Timestamp
     private let tar: FileDescriptor?
+    /// Descriptors of the lower files handles read from, shared and bounded.
+    private let lowerFiles = DescriptorCache(limit: 512)
     /// The untouched lower entries the kernel holds node ids for.
     private let lowerNodes = Mutex(LowerNodeTable())
     /// Link counts of the view's directories, counted on first use.
@@ -234,10 +236,19 @@ public final class MergedView: ViewFileSystem {
         return UInt64(UInt(bitPattern: Unmanaged.passRetained(OpenFileBox(file)).toOpaque()))
     }
 
+    /// Opens a lower file now, so that a file that cannot be read fails the open; the
+    /// handle keeps only the path (see `DescriptorCache`).
     private func openLower(_ path: PathBytes) throws(ViewError) -> OpenFile {
-        .lower(try mapped { () throws(SystemError) in
-            try tree.lower.open(path, flags: O_RDONLY)
-        })
+        _ = try lowerFile(path)
+        return .lower(path)
+    }
+
+    private func lowerFile(_ path: PathBytes) throws(ViewError) -> FileDescriptor {
+        try mapped { () throws(SystemError) in
+            try lowerFiles.descriptor(for: path) { () throws(SystemError) in
+                try tree.lower.open(path, flags: O_RDONLY)
+            }
+        }
     }
 
     public func read(
@@ -248,7 +259,8 @@ public final class MergedView: ViewFileSystem {
         let box = Unmanaged<OpenFileBox>
             .fromOpaque(UnsafeRawPointer(bitPattern: UInt(handle))!).takeUnretainedValue()
         switch box.file {
-        case .lower(let descriptor):
+        case .lower(let path):
+            let descriptor = try lowerFile(path)
             let count = pread(descriptor.raw, buffer.baseAddress, buffer.count, off_t(offset))
             if count < 0 { throw ViewError(ckpt_errno()) }
             return count
@@ -366,7 +378,8 @@ struct LowerNodeTable: ~Copyable {
 
 enum OpenFile {
     case member(ViewNode.MemberData, size: Int64)
-    case lower(FileDescriptor)
+    /// A lower file by its path; its descriptor is in `MergedView.lowerFiles`.
+    case lower(PathBytes)
 }
 
 final class OpenFileBox {
