@@ -87,7 +87,14 @@ import Testing
         // The runtime's child went too: gone, or a zombie waiting for init.
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+        // SIGKILL takes effect when the child next runs: on a loaded machine, not at once.
+        var stat: String?
+        for _ in 0..<500 {
+            stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+            let state = stat?.split(separator: ")").last?.split(separator: " ").first
+            if stat == nil || state == "Z" { break }
+            usleep(10_000)
+        }
         let state = stat?.split(separator: ")").last?.split(separator: " ").first
         #expect(stat == nil || state == "Z", "child \(child) still runs: \(stat ?? "")")
     }
