@@ -1,7 +1,7 @@
 import Glibc
 @testable import CheckpointFS
 
-/// What our rules (brief.md, "Semantics" and "Containment") demand of a recorded case.
+/// What our rules (docs/semantics.md, "Containment" above all) demand of a recorded case.
 enum CaseExpectation: Sendable {
     /// The view and the commit must equal the reference's `expected.snap`.
     case matchesReference
