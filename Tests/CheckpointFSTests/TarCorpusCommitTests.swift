@@ -7,7 +7,8 @@ import Testing
 /// accepted an archive, the commit gives its tree; where it refused one, so do we, before
 /// writing anything; and the two archives where our rules differ are accepted on purpose.
 @Suite struct TarCorpusCommitTests {
-    /// Archives the reference refuses and we apply, with the rule of docs/semantics.md that decides.
+    /// Archives the reference refuses and we apply, with the rule of docs/semantics.md that
+    /// decides.
     static let acceptedOnPurpose: [String: String] = [
         // The reference has no reader for GNU's old sparse type; regular files may be sparse.
         "sparse.gnu": "sparse members are regular files",
