@@ -3,9 +3,9 @@
 /// The rules are those of docs/semantics.md: for benign input we do what the reference did;
 /// a checkpoint with an entry that breaks a containment or validity rule is refused whole,
 /// before anything is written, even where the reference wrote part of it first (04, 08, 12,
-/// 13) or let it escape (15, 16, 20). Case 18 is hostile but needs no refusal: symlinks are stored verbatim and
-/// every path is resolved inside the root as if it were `/`, so the climbing symlink leads
-/// back into the root.
+/// 13) or let it escape (15, 16, 20). Case 18 is hostile but needs no refusal: symlinks are
+/// stored verbatim and every path is resolved inside the root as if it were `/`, so the
+/// climbing symlink leads back into the root.
 enum CaseCatalog {
     static let all: [CheckpointCase] = [
         CheckpointCase(
