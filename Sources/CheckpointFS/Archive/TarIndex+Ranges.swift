@@ -12,18 +12,19 @@ enum HeaderRanges {
     static let deviceMajors: ClosedRange<UInt64> = 0...0xfff
     static let deviceMinors: ClosedRange<UInt64> = 0...0xf_ffff
 
-    /// The owner of `entry`, checked.
+    /// The owner of `entry`, checked. `member` is only rendered for an error: indexing
+    /// calls this for every member.
     /// - Throws: `CheckpointError.malformedArchive` naming the member.
     static func owner(
         of entry: OpaquePointer,
-        member: String,
+        member: @autoclosure () -> String,
         file: String
     ) throws(CheckpointError) -> (uid: UInt32, gid: UInt32) {
         let uid = archive_entry_uid(entry)
         let gid = archive_entry_gid(entry)
         for (label, value) in [("uid", uid), ("gid", gid)] where !ids.contains(value) {
             throw .malformedArchive(
-                file: file, member: member,
+                file: file, member: member(),
                 reason: "\(label) \(value) is outside what chown(2) can set (0 to "
                     + "\(ids.upperBound))")
         }
@@ -34,14 +35,14 @@ enum HeaderRanges {
     /// - Throws: `CheckpointError.malformedArchive` naming the member.
     static func device(
         of entry: OpaquePointer,
-        member: String,
+        member: @autoclosure () -> String,
         file: String
     ) throws(CheckpointError) -> (major: UInt32, minor: UInt32) {
         let major = UInt64(archive_entry_rdevmajor(entry))
         let minor = UInt64(archive_entry_rdevminor(entry))
         guard deviceMajors.contains(major), deviceMinors.contains(minor) else {
             throw .malformedArchive(
-                file: file, member: member,
+                file: file, member: member(),
                 reason: "device number \(major):\(minor) does not fit mknod(2) (major up to "
                     + "\(deviceMajors.upperBound), minor up to \(deviceMinors.upperBound))")
         }
