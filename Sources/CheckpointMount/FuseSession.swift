@@ -88,6 +88,10 @@ final class FuseSession {
             mounted = false
         }
         // The loop reports the signal that ended it as a positive number: a clean stop.
+        // ECONNABORTED means the kernel dropped the connection: seen when an unmount meets
+        // requests still queued under heavy load, and after an abort through fusectl. The
+        // mount is gone either way and nothing is left to serve, as with ENODEV.
+        if status == -ECONNABORTED { return 0 }
         return min(status, 0)
     }
 }
