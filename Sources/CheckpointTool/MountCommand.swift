@@ -53,9 +53,16 @@ struct MountCommand: ToolCommand {
         try ViewMount.closeInheritedDescriptors()
         let target = try MountPoint.resolve(mountPoint)
         try MountPoint.checkUsable(target, root: root)
-        let (source, restore) = try CheckpointLoader.open(checkpoint, quiet: quiet)
+        let source = try CheckpointLoader.openSource(checkpoint, quiet: quiet)
         defer { source.close() }
-        let view = try MergedView(restore: restore, rootPath: root)
+        let view: MergedView
+        do {
+            let indexing = CheckpointLoader.indexingLine(source, path: checkpoint, quiet: quiet)
+            defer { indexing.finish() }
+            view = try MergedView(source: source, rootPath: root) {
+                indexing.update($0, total: $1)
+            }
+        }
         // The view holds the diff tar open; no file of the checkpoint is needed by name
         // any more, so a cached copy goes now rather than outliving a killed daemon.
         source.close()

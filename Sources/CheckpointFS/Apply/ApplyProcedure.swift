@@ -8,7 +8,10 @@
 /// commit refuse a checkpoint before it writes anything.
 struct ApplyProcedure<Target: ApplyTarget> {
     let target: Target
-    let index: TarIndex
+    /// The diff tar, for messages.
+    let tarName: String
+    /// The diff tar's members in order; nil after the last. `run` reads it once.
+    let nextMember: () throws -> TarMember?
     let deletedList: DeletedPaths
     /// The directory the previous member went into: tars list a directory's members
     /// together, so most members need no walk from the root.
@@ -22,6 +25,31 @@ struct ApplyProcedure<Target: ApplyTarget> {
     /// limit (`MAXSYMLINKS`).
     static var symlinkLimit: Int { 40 }
 
+    /// A procedure over the members `index` holds.
+    init(target: Target, index: TarIndex, deletedList: DeletedPaths) {
+        var members = index.members.makeIterator()
+        self.init(target: target, tarName: index.displayName,
+                  nextMember: { members.next() }, deletedList: deletedList)
+    }
+
+    /// A procedure over the members `stream` reads, each dropped once it is applied.
+    init(target: Target, stream: TarMemberStream, deletedList: DeletedPaths) {
+        self.init(target: target, tarName: stream.displayName, nextMember: stream.next,
+                  deletedList: deletedList)
+    }
+
+    private init(
+        target: Target,
+        tarName: String,
+        nextMember: @escaping () throws -> TarMember?,
+        deletedList: DeletedPaths
+    ) {
+        self.target = target
+        self.tarName = tarName
+        self.nextMember = nextMember
+        self.deletedList = deletedList
+    }
+
     /// Applies every member, then removes every deleted path.
     ///
     /// - Parameter start: the first step to take. The steps before it must have been taken
@@ -30,7 +58,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
         var outcome = ApplyOutcome()
         var pendingTimes: [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)] = []
 
-        for member in index.members {
+        while let member = try nextMember() {
             guard start <= .member(member.index) else {
                 // Applied before: of what it did, only its directory time is still to come.
                 try collectTime(of: member, into: &pendingTimes)
@@ -67,7 +95,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
         guard member.kind == .directory else { return }
         let refuse = { (reason: Refusal) in
             CheckpointError.refusedMember(
-                file: index.displayName, member: member.name.displayPath, reason: reason)
+                file: tarName, member: member.name.displayPath, reason: reason)
         }
         switch RootPath.components(of: member.name) {
         case .success(let components) where !components.isEmpty:
@@ -88,7 +116,7 @@ struct ApplyProcedure<Target: ApplyTarget> {
     ) throws {
         let refuse = { (reason: Refusal) in
             CheckpointError.refusedMember(
-                file: index.displayName, member: member.name.displayPath, reason: reason)
+                file: tarName, member: member.name.displayPath, reason: reason)
         }
         let components: [PathBytes]
         switch RootPath.components(of: member.name) {

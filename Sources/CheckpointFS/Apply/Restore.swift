@@ -91,12 +91,53 @@ extension Restore {
             index = TarIndex(
                 emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
         }
-        let deletedName = source.deletedList?.displayName
-            ?? source.path + "/" + CheckpointSource.deletedListName
-        self.init(
-            index: index,
-            tarPath: source.diffTar?.path,
-            deletedList: DeletedPaths(
-                displayName: deletedName, paths: try DeletedList.load(source.deletedList)))
+        self.init(index: index, tarPath: source.diffTar?.path,
+                  deletedList: try Self.deletedPaths(of: source))
+    }
+
+    /// Plans the view of an open checkpoint over `rootPath` straight from its diff tar:
+    /// each member is applied to the tree as it is read and then dropped, so the whole tar's
+    /// index is never held beside the tree. It refuses what `plan(rootPath:)` refuses.
+    /// - Parameter onProgress: called as the diff tar is read, with the offset reached and
+    ///   the tar's size.
+    public static func plan(
+        source: CheckpointSource,
+        rootPath: String,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws -> (tree: VirtualTree, outcome: ApplyOutcome) {
+        let deletedList = Result { try deletedPaths(of: source) }
+        let tree = try VirtualTree(lower: LowerRoot(path: rootPath))
+        guard let tar = source.diffTar else {
+            let index = TarIndex(emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
+            let outcome = try ApplyProcedure(target: tree, index: index,
+                                             deletedList: deletedList.get()).run()
+            return (tree, outcome)
+        }
+        let stream = try TarMemberStream(path: tar.path, displayName: tar.displayName,
+                                         onProgress: onProgress)
+        let unread = DeletedPaths(displayName: tar.displayName, paths: [])
+        let outcome: ApplyOutcome
+        do {
+            outcome = try ApplyProcedure(
+                target: tree, stream: stream,
+                deletedList: (try? deletedList.get()) ?? unread
+            ).run()
+        } catch {
+            // A commit indexes the whole tar, then reads the deleted list, then plans; the
+            // first of those to fail names the fault, here too, so both refuse alike.
+            guard !stream.failed else { throw error }
+            try stream.drain()
+            _ = try deletedList.get()
+            throw error
+        }
+        _ = try deletedList.get()
+        return (tree, outcome)
+    }
+
+    private static func deletedPaths(of source: CheckpointSource) throws -> DeletedPaths {
+        DeletedPaths(
+            displayName: source.deletedList?.displayName
+                ?? source.path + "/" + CheckpointSource.deletedListName,
+            paths: try DeletedList.load(source.deletedList))
     }
 }

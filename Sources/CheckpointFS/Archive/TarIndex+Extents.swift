@@ -1,7 +1,7 @@
 import Glibc
 
 extension TarIndex {
-    /// Checks that each member's data lies where the tar stores it: after its header and
+    /// Checks that a member's data lies where the tar stores it: after its header and
     /// before the next member's headers (or the end of the file), with a sparse map whose
     /// stretches are in order, do not overlap, and stay inside the file's size.
     ///
@@ -9,28 +9,27 @@ extension TarIndex {
     /// GNU header's `realsize` field, for one, can claim more than its data. Reading such a
     /// member would serve the next header's bytes, or fail halfway through a commit.
     ///
-    /// - Parameter fileSize: the tar's size in bytes.
-    /// - Throws: `CheckpointError.malformedArchive` naming the first member at fault.
-    static func checkExtents(
-        of members: [TarMember],
-        fileSize: Int64,
+    /// - Parameters:
+    ///   - limit: where the member's data must end: the next member's header (one block
+    ///     before its data), or the end of the file for the last member.
+    ///   - limitIsNextMember: whether `limit` is the next member's header, for the message.
+    /// - Throws: `CheckpointError.malformedArchive` naming the member.
+    static func checkExtent(
+        of member: TarMember,
+        before limit: Int64,
+        limitIsNextMember: Bool,
         displayName: String
     ) throws(CheckpointError) {
-        for (position, member) in members.enumerated() {
-            let refuse = { (reason: String) in
-                CheckpointError.malformedArchive(
-                    file: displayName, member: member.name.displayPath, reason: reason)
-            }
-            let stored = try storedLength(of: member, refuse: refuse)
-            // The next member's data follows at least one header block after this data.
-            let limit = position + 1 < members.count
-                ? members[position + 1].dataOffset - 512 : fileSize
-            let (end, overflow) = member.dataOffset.addingReportingOverflow(stored)
-            if overflow || end > limit {
-                throw refuse("its header claims \(stored) bytes of data, but only "
-                             + "\(max(0, limit - member.dataOffset)) are stored before "
-                             + (position + 1 < members.count ? "the next member" : "the end"))
-            }
+        let refuse = { (reason: String) in
+            CheckpointError.malformedArchive(
+                file: displayName, member: member.name.displayPath, reason: reason)
+        }
+        let stored = try storedLength(of: member, refuse: refuse)
+        let (end, overflow) = member.dataOffset.addingReportingOverflow(stored)
+        if overflow || end > limit {
+            throw refuse("its header claims \(stored) bytes of data, but only "
+                         + "\(max(0, limit - member.dataOffset)) are stored before "
+                         + (limitIsNextMember ? "the next member" : "the end"))
         }
     }
 

@@ -2,7 +2,8 @@ import CArchive
 import CSystem
 import Glibc
 
-/// The members of an uncompressed diff tar, read in one pass over the headers.
+/// The members of an uncompressed diff tar, read in one pass over the headers
+/// (`TarMemberStream`) and kept.
 ///
 /// Data is skipped with seeks, so indexing costs a read of each header and nothing more;
 /// the recorded offsets let the view and the commit read any member's bytes with pread(2).
@@ -21,11 +22,12 @@ public struct TarIndex: Sendable {
         displayName: String? = nil,
         onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
     ) throws {
-        let name = displayName ?? path
-        let file = try FileDescriptor.open(atPath: path)
-        self.displayName = name
-        self.members = try Self.readMembers(file: file, displayName: name,
-                                            onProgress: onProgress)
+        let stream = try TarMemberStream(path: path, displayName: displayName,
+                                         onProgress: onProgress)
+        var members: [TarMember] = []
+        while let member = try stream.next() { members.append(member) }
+        self.displayName = stream.displayName
+        self.members = members
     }
 
     /// Index of an empty diff: no tar in the checkpoint.
@@ -34,59 +36,7 @@ public struct TarIndex: Sendable {
         self.members = []
     }
 
-    private static func readMembers(
-        file: FileDescriptor,
-        displayName: String,
-        onProgress: ((Int64, Int64) -> Void)?
-    ) throws -> [TarMember] {
-        let size = onProgress == nil ? 0 : Int64(try file.stat().st_size)
-        ArchiveLocale.setOnce()
-        guard let archive = archive_read_new() else {
-            throw CheckpointError.malformedArchive(
-                file: displayName, member: nil, reason: "libarchive could not start")
-        }
-        defer { archive_read_free(archive) }
-        archive_read_support_format_tar(archive)
-        archive_read_support_format_gnutar(archive)
-        archive_read_support_format_empty(archive)
-        guard archive_read_open_fd(archive, file.raw, 64 * 1024) == ARCHIVE_OK else {
-            throw archiveError(archive, displayName, member: nil)
-        }
-
-        var members: [TarMember] = []
-        var entry: OpaquePointer?
-        while true {
-            let status = archive_read_next_header(archive, &entry)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                let context = members.last.map { "after member '\($0.name.displayPath)'" }
-                    ?? "at the first member"
-                throw CheckpointError.malformedArchive(
-                    file: displayName, member: nil,
-                    reason: "\(archiveMessage(archive)) (\(context))")
-            }
-            // libarchive drops PAX records it cannot parse with only a warning, which would
-            // apply the member under its ustar name or owner. The one warning that loses
-            // nothing is a name that does not convert to the locale (EILSEQ: the raw bytes
-            // are kept).
-            if status == ARCHIVE_WARN && archive_errno(archive) != EILSEQ {
-                throw archiveError(archive, displayName,
-                                   member: bytes(archive_entry_pathname(entry)).displayPath)
-            }
-            let offset = archive_filter_bytes(archive, 0)
-            var member = try makeMember(entry, index: members.count, dataOffset: offset,
-                                        displayName: displayName)
-            try checkTypeFlag(of: &member, file: file, displayName: displayName)
-            members.append(member)
-            onProgress?(offset, size)
-        }
-        try checkExtents(of: members, fileSize: Int64(try file.stat().st_size),
-                         displayName: displayName)
-        onProgress?(size, size)
-        return members
-    }
-
-    private static func makeMember(
+    static func makeMember(
         _ entry: OpaquePointer,
         index: Int,
         dataOffset: Int64,
@@ -161,7 +111,7 @@ public struct TarIndex: Sendable {
 
     /// libarchive reads unknown type flags as regular files; the reference refuses them, and
     /// so do we. The ustar header of a non-sparse member is the block just before its data.
-    private static func checkTypeFlag(
+    static func checkTypeFlag(
         of member: inout TarMember,
         file: FileDescriptor,
         displayName: String
@@ -192,14 +142,6 @@ public struct TarIndex: Sendable {
 
     static func archiveMessage(_ archive: OpaquePointer) -> String {
         archive_error_string(archive).map { String(cString: $0) } ?? "unreadable archive"
-    }
-
-    private static func archiveError(
-        _ archive: OpaquePointer,
-        _ displayName: String,
-        member: String?
-    ) -> CheckpointError {
-        .malformedArchive(file: displayName, member: member, reason: archiveMessage(archive))
     }
 }
 

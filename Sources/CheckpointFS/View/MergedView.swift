@@ -23,12 +23,34 @@ public final class MergedView: ViewFileSystem {
 
     /// Builds the view of `restore` over the lower root at `rootPath`.
     /// - Throws: the same refusals as a commit of the same checkpoint.
-    public init(restore: Restore, rootPath: String) throws {
+    public convenience init(restore: Restore, rootPath: String) throws {
+        try self.init(tarPath: restore.tarPath) { try restore.plan(rootPath: rootPath) }
+    }
+
+    /// Builds the view of an open checkpoint over the lower root at `rootPath`, reading its
+    /// diff tar once without keeping an index of it (`Restore.plan(source:rootPath:)`).
+    /// - Parameter onProgress: called as the diff tar is read, with the offset reached and
+    ///   the tar's size.
+    /// - Throws: the same refusals as a commit of the same checkpoint.
+    public convenience init(
+        source: CheckpointSource,
+        rootPath: String,
+        onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) throws {
+        try self.init(tarPath: source.diffTar?.path) {
+            try Restore.plan(source: source, rootPath: rootPath, onProgress: onProgress)
+        }
+    }
+
+    private init(
+        tarPath: String?,
+        plan: () throws -> (tree: VirtualTree, outcome: ApplyOutcome)
+    ) throws {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         applyTime = Timestamp(now)
-        (tree, outcome) = try restore.plan(rootPath: rootPath)
-        tar = try restore.tarPath.map { try FileDescriptor.open(atPath: $0) }
+        (tree, outcome) = try plan()
+        tar = try tarPath.map { try FileDescriptor.open(atPath: $0) }
     }
 
     // MARK: Lookup
