@@ -1,3 +1,5 @@
+import Glibc
+
 /// The one algorithm that decides how a checkpoint changes a root.
 ///
 /// It walks the diff tar's members in order, then the deleted list, and tells a target what
@@ -118,24 +120,36 @@ struct ApplyProcedure<Target: ApplyTarget> {
             CheckpointError.refusedMember(
                 file: tarName, member: member.name.displayPath, reason: reason)
         }
-        let components: [PathBytes]
-        switch RootPath.components(of: member.name) {
-        case .success(let value): components = value
-        case .failure(let reason): throw refuse(reason)
-        }
-        guard let name = components.last else { return }  // `.`, `./`, `/`: the root itself
-
-        let applied = try effective(member, refuse: refuse)
-        let parentNames = components.dropLast()
+        let name: PathBytes
         let parent: ResolvedDirectory<Target.Directory>
-        if let cached = lastParent.directory(for: parentNames) {
+        // Only a directory needs its components again, for its time at the end.
+        var components: [PathBytes] = []
+        let split = RootPath.splitLast(member.name)
+        if member.kind != .directory, let split,
+           let cached = lastParent.directory(forBytes: split.parent)
+        {
+            name = PathBytes(split.last)
             parent = cached
         } else {
-            guard let resolved = try resolve(parentNames, creatingMissing: true, refuse: refuse)
-            else { preconditionFailure("resolve creates missing directories") }
-            parent = resolved
-            lastParent.remember(parentNames, resolved)
+            switch RootPath.components(of: member.name) {
+            case .success(let value): components = value
+            case .failure(let reason): throw refuse(reason)
+            }
+            guard let last = components.last else { return }  // `.`, `./`, `/`: the root
+            name = last
+            let parentNames = components.dropLast()
+            if let cached = lastParent.directory(for: parentNames) {
+                parent = cached
+            } else {
+                guard let resolved = try resolve(parentNames, creatingMissing: true,
+                                                 refuse: refuse)
+                else { preconditionFailure("resolve creates missing directories") }
+                parent = resolved
+            }
+            lastParent.remember(parentNames, bytes: split?.parent, parent)
         }
+
+        let applied = try effective(member, refuse: refuse)
         let existing = try target.entryType(name, in: parent.directory)
 
         switch applied.kind {
@@ -319,22 +333,43 @@ struct ApplyProcedure<Target: ApplyTarget> {
     }
 }
 
-/// The parent directory `ApplyProcedure` resolved last, by the member's own names.
+/// The parent directory `ApplyProcedure` resolved last, by the member's own names and by
+/// the bytes of the name before its last component.
 final class LastParent<Directory> {
     private var names: ArraySlice<PathBytes>?
+    private var bytes: PathBytes?
     private var resolved: ResolvedDirectory<Directory>?
 
     func directory(for names: ArraySlice<PathBytes>) -> ResolvedDirectory<Directory>? {
         self.names == names ? resolved : nil
     }
 
-    func remember(_ names: ArraySlice<PathBytes>, _ resolved: ResolvedDirectory<Directory>) {
+    /// The parent remembered for a name whose bytes before the last component are
+    /// `parentBytes` (`RootPath.splitLast`): the same bytes clean to the same components.
+    func directory(forBytes parentBytes: ArraySlice<UInt8>) -> ResolvedDirectory<Directory>? {
+        guard let bytes, bytes.count == parentBytes.count else { return nil }
+        let equal = bytes.withUnsafeBytes { remembered in
+            parentBytes.withUnsafeBytes { asked in
+                asked.count == 0 || memcmp(remembered.baseAddress!, asked.baseAddress!,
+                                           asked.count) == 0
+            }
+        }
+        return equal ? resolved : nil
+    }
+
+    func remember(
+        _ names: ArraySlice<PathBytes>,
+        bytes: ArraySlice<UInt8>?,
+        _ resolved: ResolvedDirectory<Directory>
+    ) {
         self.names = names
+        self.bytes = bytes.map { PathBytes($0) }
         self.resolved = resolved
     }
 
     func forget() {
         names = nil
+        bytes = nil
         resolved = nil
     }
 }

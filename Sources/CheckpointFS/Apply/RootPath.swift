@@ -30,6 +30,27 @@ enum RootPath {
         return .success(components)
     }
 
+    /// `name` split at its last `/`, when what follows is an ordinary name: not empty, `.` or
+    /// `..`, without NUL, within the length limits, in a name within them. Then the
+    /// components of `name` are those of `parent` followed by `last`, so a caller that has
+    /// resolved the same `parent` bytes before need not clean them again. nil otherwise.
+    static func splitLast(_ name: PathBytes)
+        -> (parent: ArraySlice<UInt8>, last: ArraySlice<UInt8>)?
+    {
+        guard name.count <= maximumPathLength else { return nil }
+        let slash = name.lastIndex(of: UInt8(ascii: "/"))
+        let last = name[(slash.map { $0 + 1 } ?? 0)...]
+        guard !last.isEmpty, last.count <= maximumComponentLength, !last.contains(0) else {
+            return nil
+        }
+        if last.first == UInt8(ascii: "."),
+           last.count == 1 || (last.count == 2 && last.last == UInt8(ascii: "."))
+        {
+            return nil
+        }
+        return (name[..<(slash ?? 0)], last)
+    }
+
     /// `base` followed by `parts` with `.` dropped and `..` going up, but never above the
     /// root: how a symlink's target is read when the root is `/`.
     static func confined(_ base: [PathBytes], _ parts: [ArraySlice<UInt8>]) -> [PathBytes] {
