@@ -34,9 +34,9 @@ struct ApplyProcedure<Target: ApplyTarget> {
                   nextMember: { members.next() }, deletedList: deletedList)
     }
 
-    /// A procedure over the members `stream` reads, each dropped once it is applied.
-    init(target: Target, stream: TarMemberStream, deletedList: DeletedPaths) {
-        self.init(target: target, tarName: stream.displayName, nextMember: stream.next,
+    /// A procedure over the members `prefetch` reads, each dropped once it is applied.
+    init(target: Target, prefetch: TarMemberPrefetch, deletedList: DeletedPaths) {
+        self.init(target: target, tarName: prefetch.displayName, nextMember: prefetch.next,
                   deletedList: deletedList)
     }
 

@@ -113,20 +113,21 @@ extension Restore {
                                              deletedList: deletedList.get()).run()
             return (tree, outcome)
         }
-        let stream = try TarMemberStream(path: tar.path, displayName: tar.displayName,
-                                         onProgress: onProgress)
+        let stream = try TarMemberStream(path: tar.path, displayName: tar.displayName)
+        let members = TarMemberPrefetch(stream: stream, size: stream.size,
+                                        onProgress: onProgress)
         let unread = DeletedPaths(displayName: tar.displayName, paths: [])
         let outcome: ApplyOutcome
         do {
             outcome = try ApplyProcedure(
-                target: tree, stream: stream,
+                target: tree, prefetch: members,
                 deletedList: (try? deletedList.get()) ?? unread
             ).run()
         } catch {
             // A commit indexes the whole tar, then reads the deleted list, then plans; the
             // first of those to fail names the fault, here too, so both refuse alike.
-            guard !stream.failed else { throw error }
-            try stream.drain()
+            guard !members.failed else { throw error }
+            try members.drain()
             _ = try deletedList.get()
             throw error
         }

@@ -13,14 +13,13 @@ public final class TarMemberStream {
     public let displayName: String
     private let file: FileDescriptor
     private let archive: OpaquePointer
-    private let size: Int64
+    /// The tar's size in bytes.
+    let size: Int64
     private let onProgress: ((Int64, Int64) -> Void)?
     /// The member read but not yet handed out.
     private var pending: TarMember?
     private var count = 0
     private var finished = false
-    /// Whether reading the tar failed: `next` threw a fault of the tar itself.
-    public private(set) var failed = false
 
     /// Opens the plain tar at `path`; `displayName` names it in errors.
     /// - Parameter onProgress: called after each header with the offset reached in the tar
@@ -81,16 +80,8 @@ public final class TarMemberStream {
             return member
         } catch {
             finished = true
-            failed = true
             throw error
         }
-    }
-
-    /// Reads the rest of the tar, for the fault in a later header that a caller stopped
-    /// early would otherwise not see.
-    /// - Throws: the first fault of the tar from here on, as `next` throws it.
-    public func drain() throws {
-        while try next() != nil {}
     }
 
     /// Reads the next header into a member; nil at the end of the archive.
