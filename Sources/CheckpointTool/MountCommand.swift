@@ -75,6 +75,9 @@ struct MountCommand: ToolCommand {
             try mount.serve()
         } else {
             try mount.serveInBackground()
+            // The daemon serves its own copy; this process exits now, and taking the tree
+            // apart node by node first would only keep the caller waiting.
+            _ = Unmanaged.passRetained(view)
         }
         return ExitStatus.success
     }

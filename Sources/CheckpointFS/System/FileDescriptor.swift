@@ -8,13 +8,30 @@ import Glibc
 /// so nothing the kernel resolves can leave the directory it started in.
 public final class FileDescriptor: @unchecked Sendable {
     public let raw: Int32
-    /// The path this descriptor was opened for, for error messages only.
-    public let path: String
+    /// The path, or for a descriptor opened by name beneath another, that one's path.
+    private let location: String
+    private let name: PathBytes?
+
+    /// The path this descriptor was opened for, for error messages only. It is put together
+    /// when asked for: the view opens thousands of lower directories and never needs it.
+    public var path: String {
+        guard let name else { return location }
+        return location.hasSuffix("/") ? location + name.displayPath
+            : location + "/" + name.displayPath
+    }
 
     public init(adopting raw: Int32, path: String) {
         precondition(raw >= 0, "adopting an invalid descriptor")
         self.raw = raw
-        self.path = path
+        location = path
+        name = nil
+    }
+
+    private init(adopting raw: Int32, beneath parentPath: String, name: PathBytes) {
+        precondition(raw >= 0, "adopting an invalid descriptor")
+        self.raw = raw
+        location = parentPath
+        self.name = name
     }
 
     deinit {
@@ -50,7 +67,7 @@ public final class FileDescriptor: @unchecked Sendable {
         let fd = try name.withCPath { (cName) throws(SystemError) in
             try check("openat", childPath(name)) { openat(raw, cName, fullFlags, mode) }
         }
-        return FileDescriptor(adopting: fd, path: childPath(name))
+        return FileDescriptor(adopting: fd, beneath: path, name: name)
     }
 
     /// openat2(2) of a relative path with the given RESOLVE_* flags.
@@ -65,7 +82,7 @@ public final class FileDescriptor: @unchecked Sendable {
                 ckpt_openat2(raw, cPath, flags | CKPT_O_CLOEXEC, 0, resolve)
             }
         }
-        return FileDescriptor(adopting: fd, path: childPath(full))
+        return FileDescriptor(adopting: fd, beneath: path, name: full)
     }
 
     /// fstatat(2) of a name without following it; `nil` when it does not exist.
