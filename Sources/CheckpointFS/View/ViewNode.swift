@@ -46,8 +46,6 @@ public final class ViewNode: @unchecked Sendable {
     /// Links to this inode (non-directories).
     public var nlink: UInt32
     public var size: Int64
-    public var rdev: UInt64
-    public var symlinkTarget: PathBytes
     public var content: Content
     /// The `st_ino` the view reports.
     public let inode: UInt64
@@ -56,13 +54,55 @@ public final class ViewNode: @unchecked Sendable {
     /// Made or changed by a member (a deleted path that removes it warns).
     public var fromMember: Bool
 
+    /// What only directories, symlinks and devices have, made when first set: most nodes
+    /// of a tree are regular files and do without the room.
+    private var extras: Extras?
+
+    private final class Extras {
+        var rdev: UInt64 = 0
+        var symlinkTarget: PathBytes = []
+        var lowerDirectory: PathBytes?
+        var children: [PathBytes: ViewNode] = [:]
+        var hidden: Set<PathBytes> = []
+    }
+
+    private var madeExtras: Extras {
+        if let extras { return extras }
+        let made = Extras()
+        extras = made
+        return made
+    }
+
+    /// The device number (devices only).
+    public var rdev: UInt64 {
+        get { extras?.rdev ?? 0 }
+        set { madeExtras.rdev = newValue }
+    }
+
+    /// The target (symlinks only).
+    public var symlinkTarget: PathBytes {
+        get { extras?.symlinkTarget ?? [] }
+        set { madeExtras.symlinkTarget = newValue }
+    }
+
     // Directories only.
     /// The lower directory merged into this one.
-    public var lowerDirectory: PathBytes?
+    public var lowerDirectory: PathBytes? {
+        get { extras?.lowerDirectory }
+        set { madeExtras.lowerDirectory = newValue }
+    }
+
     /// Entries that replace or add to the lower directory's.
-    public var children: [PathBytes: ViewNode] = [:]
+    public var children: [PathBytes: ViewNode] {
+        get { extras?.children ?? [:] }
+        _modify { yield &madeExtras.children }
+    }
+
     /// Lower names that are gone.
-    public var hidden: Set<PathBytes> = []
+    public var hidden: Set<PathBytes> {
+        get { extras?.hidden ?? [] }
+        _modify { yield &madeExtras.hidden }
+    }
 
     init(
         type: UInt32, permissions: UInt32, uid: UInt32, gid: UInt32, mtime: Timestamp?,
@@ -76,8 +116,6 @@ public final class ViewNode: @unchecked Sendable {
         self.xattrs = []
         self.nlink = 1
         self.size = 0
-        self.rdev = 0
-        self.symlinkTarget = []
         self.content = .none
         self.inode = inode
         self.fromMember = fromMember
