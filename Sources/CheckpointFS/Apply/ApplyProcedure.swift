@@ -95,9 +95,10 @@ struct ApplyProcedure<Target: ApplyTarget> {
         into pendingTimes: inout [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)]
     ) throws {
         guard member.kind == .directory else { return }
-        let refuse = { (reason: Refusal) in
-            CheckpointError.refusedMember(
-                file: tarName, member: member.name.displayPath, reason: reason)
+        // Only the two names are captured: capturing `self` would copy the whole procedure
+        // into each member's closure.
+        let refuse = { [tarName, name = member.name] (reason: Refusal) in
+            CheckpointError.refusedMember(file: tarName, member: name.displayPath, reason: reason)
         }
         switch RootPath.components(of: member.name) {
         case .success(let components) where !components.isEmpty:
@@ -116,9 +117,10 @@ struct ApplyProcedure<Target: ApplyTarget> {
         outcome: inout ApplyOutcome,
         pendingTimes: inout [(Timestamp, [PathBytes], refuse: (Refusal) -> CheckpointError)]
     ) throws {
-        let refuse = { (reason: Refusal) in
-            CheckpointError.refusedMember(
-                file: tarName, member: member.name.displayPath, reason: reason)
+        // Only the two names are captured: capturing `self` would copy the whole procedure
+        // into each member's closure.
+        let refuse = { [tarName, name = member.name] (reason: Refusal) in
+            CheckpointError.refusedMember(file: tarName, member: name.displayPath, reason: reason)
         }
         let name: PathBytes
         let parent: ResolvedDirectory<Target.Directory>
@@ -215,9 +217,8 @@ struct ApplyProcedure<Target: ApplyTarget> {
     // MARK: Deleted paths
 
     private func remove(_ path: String, position: Int, outcome: inout ApplyOutcome) throws {
-        let refuse = { (reason: Refusal) in
-            CheckpointError.refusedDeletedPath(
-                file: deletedList.displayName, path: path, reason: reason)
+        let refuse = { [file = deletedList.displayName] (reason: Refusal) in
+            CheckpointError.refusedDeletedPath(file: file, path: path, reason: reason)
         }
         let components: [PathBytes]
         switch RootPath.components(of: Array(path.utf8)) {
