@@ -34,10 +34,15 @@ final class ViewServer: Sendable {
         if let maxRead { connection.max_read = maxRead }
         let wanted = UInt32(FUSE_CAP_ASYNC_READ) | UInt32(FUSE_CAP_CACHE_SYMLINKS)
             | UInt32(FUSE_CAP_PARALLEL_DIROPS) | UInt32(FUSE_CAP_READDIRPLUS)
-            | UInt32(FUSE_CAP_READDIRPLUS_AUTO)
         connection.want |= wanted & connection.capable
         // Data never changes under the kernel: no need to drop cached pages on mtime checks.
         connection.want &= ~UInt32(FUSE_CAP_AUTO_INVAL_DATA)
+        // Every readdir is a readdirplus. With READDIRPLUS_AUTO, which libfuse asks for by
+        // default, the kernel sends plus only for a listing's first request and then plain
+        // readdir, so a stat of each later entry costs one LOOKUP round trip: a find over a
+        // large directory makes one request per entry. Attributes cost the view nothing
+        // extra and the kernel keeps them for the whole timeout.
+        connection.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
     }
 
     // MARK: Names and attributes

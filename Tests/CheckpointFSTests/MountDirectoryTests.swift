@@ -98,6 +98,27 @@ import Testing
         #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
     }
 
+    /// A stat of each entry after a listing is answered from what readdirplus gave the
+    /// kernel, on every page of the listing: no LOOKUP per entry, which is what a find
+    /// over a large tree would otherwise pay.
+    @Test func statAfterListingNeedsNoLookups() throws {
+        let scratch = try MountScratch(
+            members: (0..<300).map { .file("big/" + Self.name("t", $0), "tar \($0)\n") })
+        for number in 0..<300 { try scratch.writeLower("big/" + Self.name("f", number), "") }
+        let mount = try scratch.mount(extra: ["-d"])
+        let big = mount.path("big")
+        let names = try Self.list(big, bufferSize: 32768).map(\.name)
+            .filter { $0 != "." && $0 != ".." }
+        #expect(names.count == 600)
+
+        // The debug trace names each request's opcode as libfuse receives it.
+        func lookups() -> Int { mount.log().components(separatedBy: "opcode: LOOKUP").count }
+        let before = lookups()
+        for name in names { _ = try Self.inode(big + "/" + name) }
+        #expect(lookups() == before)
+        #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
+    }
+
     /// Names of one inode share its number and show the link count a commit would give,
     /// whichever name is looked up first.
     @Test func hardLinksShareOneInode() throws {
