@@ -209,3 +209,19 @@ import Testing
             expectation: .refused(file: "rootfs-diff.tar", entry: "f")))
     }
 }
+
+/// A symlink's mode in its header means nothing to the kernel: every symlink is 0777. Tools
+/// other than GNU tar write other modes; the view must show what the commit gets.
+@Suite struct SymlinkModeTests {
+    @Test(arguments: [0o644, 0o000, 0o4755, 0o777] as [UInt32])
+    func symlinkModeIsAlwaysAll(_ mode: UInt32) throws {
+        var link = TarBuilder.Entry.symlink("data/link", to: "a")
+        link.mode = mode
+        var absolute = TarBuilder.Entry.symlink("new/up", to: "/etc")
+        absolute.mode = mode
+        try MalformedCheck.expect(RawCheckpoint(
+            description: "symlinks with mode \(String(mode, radix: 8))",
+            tar: TarBuilder.archive([link, absolute]),
+            expectation: .applied(members: 2)))
+    }
+}

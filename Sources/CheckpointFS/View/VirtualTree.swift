@@ -133,6 +133,8 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             node.content = .member(ViewNode.MemberData(member))
         case .symlink(let target):
             node = memberNode(member, type: S_IFLNK)
+            // The kernel makes every symlink 0777, whatever mode the header gives.
+            node.permissions = 0o777
             node.size = Int64(target.count)
             node.symlinkTarget = target
         case .fifo:
