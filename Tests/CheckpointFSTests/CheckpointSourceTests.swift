@@ -173,20 +173,24 @@ import Testing
         #expect(member == "rootfs-diff.tar")
     }
 
-    @Test func truncatedCompressedDiffTarIsMalformed() throws {
+    /// A compressed diff tar cut short is malformed; the error names the file, and no
+    /// member: the compressed stream is the file itself, not something inside it.
+    @Test(arguments: [["gzip", "-c"], ["zstd", "-q", "-c"]])
+    func truncatedCompressedDiffTarIsMalformed(_ compressor: [String]) throws {
         let scratch = try ScratchDirectory()
-        let packed = try runCommand(["gzip", "-c", Self.ckrichDiff]).output
+        let packed = try runCommand(compressor + [Self.ckrichDiff]).output
         try packed.prefix(packed.count / 2)
             .write(to: URL(fileURLWithPath: scratch.path + "/rootfs-diff.tar"))
 
         let error = try #require(throws: CheckpointError.self) {
             try CheckpointSource.open(path: scratch.path)
         }
-        guard case .malformedArchive(let file, _, _) = error else {
+        guard case .malformedArchive(let file, let member, _) = error else {
             Issue.record("unexpected \(error)")
             return
         }
         #expect(file == scratch.path + "/rootfs-diff.tar")
+        #expect(member == nil, "\(error)")
     }
 
     @Test func diffTarThatIsADirectoryIsRefused() throws {

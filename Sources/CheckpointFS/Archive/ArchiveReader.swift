@@ -40,6 +40,8 @@ final class ArchiveReader {
     private let handle: OpaquePointer
     /// The name of the current member, for messages.
     private var currentMember: String?
+    /// A raw stream's one "member" is the file itself, so messages name no member.
+    private let namesMembers: Bool
 
     /// Opens `file` for reading with archive_read_open_fd(3), every filter enabled.
     ///
@@ -48,6 +50,7 @@ final class ArchiveReader {
         self.input = .file(file)
         self.displayName = displayName
         self.handle = Self.makeHandle(layout: layout)
+        self.namesMembers = layout == .tar
         // Filters are chosen here, from the first bytes; the format at the first header.
         if archive_read_open_fd(handle, file.raw, 64 * 1024) != ARCHIVE_OK {
             throw failure()
@@ -68,6 +71,7 @@ final class ArchiveReader {
         self.input = .member(stream)
         self.displayName = displayName
         self.handle = Self.makeHandle(layout: layout)
+        self.namesMembers = layout == .tar
         let status = archive_read_open(
             handle, Unmanaged.passUnretained(stream).toOpaque(), nil,
             { _, context, buffer in
@@ -122,7 +126,7 @@ final class ArchiveReader {
         let name = archive_entry_pathname(entry).map { pointer in
             Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
         } ?? []
-        currentMember = name.displayPath
+        if namesMembers { currentMember = name.displayPath }
         return Header(
             name: name,
             fileType: UInt32(archive_entry_filetype(entry)),
