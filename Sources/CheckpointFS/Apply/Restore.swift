@@ -88,8 +88,7 @@ extension Restore {
             index = try TarIndex(path: tar.path, displayName: tar.displayName,
                                  onProgress: onProgress)
         } else {
-            index = TarIndex(
-                emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
+            index = Self.emptyIndex(of: source)
         }
         self.init(index: index, tarPath: source.diffTar?.path,
                   deletedList: try Self.deletedPaths(of: source))
@@ -105,34 +104,38 @@ extension Restore {
         rootPath: String,
         onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
     ) throws -> (tree: VirtualTree, outcome: ApplyOutcome) {
-        let deletedList = Result { try deletedPaths(of: source) }
         let tree = try VirtualTree(lower: LowerRoot(path: rootPath))
         guard let tar = source.diffTar else {
-            let index = TarIndex(emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
-            let outcome = try ApplyProcedure(target: tree, index: index,
-                                             deletedList: deletedList.get()).run()
+            let outcome = try ApplyProcedure(target: tree, index: emptyIndex(of: source),
+                                             deletedList: deletedPaths(of: source)).run()
             return (tree, outcome)
         }
         let stream = try TarMemberStream(path: tar.path, displayName: tar.displayName)
         let members = TarMemberPrefetch(stream: stream, size: stream.size,
                                         onProgress: onProgress)
-        let unread = DeletedPaths(displayName: tar.displayName, paths: [])
-        let outcome: ApplyOutcome
+        // A commit indexes the whole tar, then reads the deleted list, then plans; the
+        // first of those to fail names the fault, here too, so both refuse alike.
+        let deletedList: DeletedPaths
         do {
-            outcome = try ApplyProcedure(
-                target: tree, prefetch: members,
-                deletedList: (try? deletedList.get()) ?? unread
-            ).run()
+            deletedList = try deletedPaths(of: source)
         } catch {
-            // A commit indexes the whole tar, then reads the deleted list, then plans; the
-            // first of those to fail names the fault, here too, so both refuse alike.
-            guard !members.failed else { throw error }
             try members.drain()
-            _ = try deletedList.get()
             throw error
         }
-        _ = try deletedList.get()
-        return (tree, outcome)
+        do {
+            let outcome = try ApplyProcedure(target: tree, prefetch: members,
+                                             deletedList: deletedList).run()
+            return (tree, outcome)
+        } catch {
+            guard !members.failed else { throw error }
+            try members.drain()
+            throw error
+        }
+    }
+
+    /// The index of a checkpoint without a diff tar: no members.
+    private static func emptyIndex(of source: CheckpointSource) -> TarIndex {
+        TarIndex(emptyNamed: source.path + "/" + CheckpointSource.diffTarName)
     }
 
     private static func deletedPaths(of source: CheckpointSource) throws -> DeletedPaths {

@@ -140,12 +140,11 @@ final class TarMemberPrefetch {
 
     /// Waits for the reader's next batch.
     private func take() -> Batch {
-        pthread_mutex_lock(shared.lock)
-        defer { pthread_mutex_unlock(shared.lock) }
-        shared.wait { !shared.ready.isEmpty }
-        let batch = shared.ready.removeFirst()
-        pthread_cond_broadcast(shared.changed)
-        return batch
+        shared.withLock {
+            shared.wait { !shared.ready.isEmpty }
+            pthread_cond_broadcast(shared.changed)
+            return shared.ready.removeFirst()
+        }
     }
 
     private func join() {
