@@ -71,6 +71,20 @@ final class FuseSession {
         pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
     }
 
+    /// Receives and answers one request on this thread: called before `serve`, the kernel's
+    /// INIT, which it sends first on every new connection (fuse_session_receive_buf(3),
+    /// fuse_session_process_buf(3)). Once it returns, the kernel has applied what the
+    /// connection settled, so the mount's settings can be changed on top of it.
+    /// - Returns: false when nothing was received (a signal came, or the mount went); the
+    ///   loop then sees the same.
+    func serveInitRequest() -> Bool {
+        var buffer = fuse_buf()
+        defer { free(buffer.mem) }
+        guard fuse_session_receive_buf(session, &buffer) > 0 else { return false }
+        fuse_session_process_buf(session, &buffer)
+        return true
+    }
+
     /// Serves requests on a pool of threads until the mount goes or a signal arrives;
     /// fuse_session_loop_mt(3). Unmounts before it returns.
     /// - Returns: 0, or the negative errno that ended the loop.

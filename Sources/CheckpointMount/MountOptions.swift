@@ -8,14 +8,18 @@ public struct MountOptions: Sendable, Equatable {
     public private(set) var fuseOptions: [String] = []
     /// Seconds the kernel may cache names and attributes. The view is immutable, so long.
     public var cacheTimeout: Double = 3600
+    /// KiB the kernel reads ahead of a sequential reader (`read_ahead_kb=N`); the kernel's
+    /// own default, 128, is set against a FUSE round trip per request. Not a libfuse option:
+    /// the daemon sets it in sysfs once mounted (see `ReadAhead`).
+    public private(set) var readAheadKibibytes: UInt32 = ReadAhead.defaultKibibytes
 
     public init() {}
 
     /// Adds the options of one `-o` argument: comma-separated, a backslash escaping a comma.
     /// - Throws: `MountError.invalidOption` for `rw` (the view is read-only), for `suid` and
     ///   `dev` (a checkpoint is input from elsewhere: its setuid files and device nodes must
-    ///   not take effect through the view), an empty option, or a `max_read` that is not a
-    ///   positive number.
+    ///   not take effect through the view), an empty option, a `max_read` that is not a
+    ///   positive number, or a `read_ahead_kb` that is not a number.
     public mutating func add(_ list: String) throws(MountError) {
         for option in Self.split(list) {
             switch option {
@@ -31,6 +35,13 @@ public struct MountOptions: Sendable, Equatable {
             case "debug":
                 debug = true
             default:
+                if option.hasPrefix("read_ahead_kb=") {
+                    guard let value = UInt32(option.dropFirst("read_ahead_kb=".count)) else {
+                        throw .invalidOption(option: option, reason: "not a number of KiB")
+                    }
+                    readAheadKibibytes = value
+                    continue
+                }
                 if option.hasPrefix("max_read=") {
                     guard let value = UInt32(option.dropFirst("max_read=".count)), value > 0
                     else {

@@ -34,6 +34,15 @@ public final class ViewMount {
                                       server: server)
         try session.mount(at: mountPoint)
         try session.handleSignals()
+        // INIT can only lower the read-ahead, so it is raised once INIT is answered.
+        if session.serveInitRequest() {
+            do {
+                try ReadAhead.set(options.readAheadKibibytes, at: mountPoint)
+            } catch {
+                // Only a tuning: the view is the same, sequential reads are slower.
+                DaemonLog.info("read-ahead left at the kernel's default: \(error)")
+            }
+        }
         ready()
         let status = session.serve()
         guard status == 0 else {

@@ -15,7 +15,8 @@ struct MountCommand: ToolCommand {
         OptionSpec(long: "debug", short: "d", takesValue: false,
                    help: "trace every FUSE request on standard error (implies -f)"),
         OptionSpec(long: "options", short: "o", takesValue: true,
-                   help: "FUSE mount options such as allow_other, max_read=N "
+                   help: "FUSE mount options such as allow_other, max_read=N, "
+                       + "read_ahead_kb=N (default 1024) "
                        + "(always ro, nosuid, nodev, default_permissions)",
                    valueName: "OPTIONS"),
         OptionSpec(long: "quiet", short: "q", takesValue: false,

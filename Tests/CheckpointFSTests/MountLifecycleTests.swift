@@ -190,6 +190,25 @@ import Testing
         #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
     }
 
+    /// The kernel's read-ahead for the mount, as its sysfs file holds it, once the daemon
+    /// answers requests.
+    static func readAhead(of mount: MountHarness) throws -> String {
+        _ = try FileManager.default.contentsOfDirectory(atPath: mount.mountPoint)
+        let entry = try #require(try MountTable.entry(at: mount.mountPoint))
+        let path = "/sys/class/bdi/\(entry.major):\(entry.minor)/read_ahead_kb"
+        return try Self.text(path).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(arguments: [([String](), "1024"), (["-o", "read_ahead_kb=256"], "256"),
+                      (["-o", "read_ahead_kb=0"], "0")])
+    func readAheadIsSetOnTheMount(extra: [String], expected: String) throws {
+        let scratch = try Self.scratch()
+        let mount = try scratch.mount(extra: extra)
+        #expect(try Self.readAhead(of: mount) == expected)
+        #expect(try Self.text(mount.path("data/new")) == "from the tar\n")
+        #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
+    }
+
     @Test func debugTracesEachRequest() throws {
         let scratch = try Self.scratch()
         let mount = try scratch.mount(extra: ["-d"])

@@ -23,7 +23,17 @@ import Testing
         ])
     }
 
-    @Test(arguments: ["rw", "suid", "dev", "allow_other,suid", "max_read=0", "max_read=x", "a,,b"])
+    @Test func readAheadIsTheDaemonsAndNotPassedToLibfuse() throws {
+        var options = MountOptions()
+        #expect(options.readAheadKibibytes == 1024)
+        try options.add("allow_other,read_ahead_kb=4096")
+        try options.add("read_ahead_kb=0")
+        #expect(options.readAheadKibibytes == 0)
+        #expect(options.fuseOptions == ["allow_other"])
+    }
+
+    @Test(arguments: ["rw", "suid", "dev", "allow_other,suid", "max_read=0", "max_read=x", "a,,b",
+                      "read_ahead_kb=", "read_ahead_kb=-1", "read_ahead_kb=1k"])
     func invalidOptionsAreRefused(list: String) {
         var options = MountOptions()
         #expect(throws: MountError.self) { try options.add(list) }
