@@ -84,6 +84,23 @@ final class RootTarget: ApplyTarget {
         throws
     {
         try directory.makeDirectory(name, mode: 0o700)
+        try finishDirectory(member, named: name, in: directory)
+    }
+
+    /// mkdirat(2) first: it fails with EEXIST on any entry at the name, a symlink too.
+    func makeNewDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws -> Bool {
+        guard try Self.madeNew({ () throws(SystemError) in
+            try directory.makeDirectory(name, mode: 0o700)
+        }) else { return false }
+        try finishDirectory(member, named: name, in: directory)
+        return true
+    }
+
+    private func finishDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws {
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
         try setMetadata(of: made, from: member)
         reached.remember(made, named: name, in: directory)
@@ -97,14 +114,32 @@ final class RootTarget: ApplyTarget {
     }
 
     func create(_ member: TarMember, named name: PathBytes, in directory: FileDescriptor) throws {
+        let file = try makeEntry(member, named: name, in: directory)
+        try finishEntry(member, file: file, named: name, in: directory)
+    }
+
+    /// The creating call first (openat(2) with O_CREAT | O_EXCL, symlinkat(2), mknodat(2)):
+    /// each fails with EEXIST on any entry at the name, and none follows a symlink there.
+    func createNew(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws -> Bool {
+        var file: FileDescriptor?
+        guard try Self.madeNew({ () throws(SystemError) in
+            file = try makeEntry(member, named: name, in: directory)
+        }) else { return false }
+        try finishEntry(member, file: file, named: name, in: directory)
+        return true
+    }
+
+    /// Makes the entry of a non-directory member with the one call that creates it.
+    /// - Returns: the new file, open for writing, for a regular member; nil otherwise.
+    private func makeEntry(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws(SystemError) -> FileDescriptor? {
         switch member.kind {
         case .regular:
-            let file = try directory.openChild(
+            return try directory.openChild(
                 name, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try copier.copy(member, from: tar!, to: file)
-            try setMetadata(of: file, from: member)
-            try file.setTimes(member.mtime)
-            return
         case .symlink(let target):
             try directory.makeSymlink(name, target: target)
         case .fifo:
@@ -118,11 +153,37 @@ final class RootTarget: ApplyTarget {
         case .directory, .hardLink:
             preconditionFailure("directories and hard links have their own steps")
         }
+        return nil
+    }
+
+    /// Data, owner, xattrs, mode and time of the entry `makeEntry` made.
+    private func finishEntry(
+        _ member: TarMember,
+        file: FileDescriptor?,
+        named name: PathBytes,
+        in directory: FileDescriptor
+    ) throws {
+        if let file {
+            try copier.copy(member, from: tar!, to: file)
+            try setMetadata(of: file, from: member)
+            try file.setTimes(member.mtime)
+            return
+        }
         let made = try directory.openChild(name, flags: CKPT_O_PATH)
         try made.changeOwner(uid: member.uid, gid: member.gid)
         for (key, value) in member.xattrs { try made.setExtendedAttribute(key, value) }
         if case .symlink = member.kind {} else { try made.changeMode(member.permissions) }
         try directory.setTimes(of: name, member.mtime)
+    }
+
+    /// Runs `create`; false when it failed with EEXIST, which means it changed nothing.
+    private static func madeNew(_ create: () throws(SystemError) -> Void) throws -> Bool {
+        do {
+            try create()
+            return true
+        } catch where error.errno == EEXIST {
+            return false
+        }
     }
 
     func link(
