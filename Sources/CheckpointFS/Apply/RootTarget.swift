@@ -102,7 +102,7 @@ final class RootTarget: ApplyTarget {
         _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
     ) throws {
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
-        try setMetadata(of: made, from: member)
+        try setMetadata(of: made, from: member, opened: true)
         reached.remember(made, named: name, in: directory)
     }
 
@@ -110,7 +110,7 @@ final class RootTarget: ApplyTarget {
         _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
     ) throws {
         let existing = try self.directory(name, in: directory)
-        try setMetadata(of: existing, from: member)
+        try setMetadata(of: existing, from: member, opened: false)
     }
 
     func create(_ member: TarMember, named name: PathBytes, in directory: FileDescriptor) throws {
@@ -165,7 +165,7 @@ final class RootTarget: ApplyTarget {
     ) throws {
         if let file {
             try copier.copy(member, from: tar!, to: file)
-            try setMetadata(of: file, from: member)
+            try setMetadata(of: file, from: member, opened: true)
             try file.setTimes(member.mtime)
             return
         }
@@ -204,9 +204,17 @@ final class RootTarget: ApplyTarget {
     }
 
     /// Owner, xattrs, then mode: chown(2) clears setuid and setgid bits, so mode comes last.
-    private func setMetadata(of file: FileDescriptor, from member: TarMember) throws {
+    /// `opened` says that `file` was opened for reading or writing, not with O_PATH (a
+    /// directory reached by name may be either), so that fchmod(2) can take it.
+    private func setMetadata(
+        of file: FileDescriptor, from member: TarMember, opened: Bool
+    ) throws {
         try file.changeOwner(uid: member.uid, gid: member.gid)
         for (key, value) in member.xattrs { try file.setExtendedAttribute(key, value) }
-        try file.changeMode(member.permissions)
+        if opened {
+            try file.changeModeOfOpenFile(member.permissions)
+        } else {
+            try file.changeMode(member.permissions)
+        }
     }
 }
