@@ -15,4 +15,11 @@ static const unsigned int CKPT_AE_IFBLK = AE_IFBLK;
 static const unsigned int CKPT_AE_IFDIR = AE_IFDIR;
 static const unsigned int CKPT_AE_IFIFO = AE_IFIFO;
 
+/* archive_set_error(3) with a plain message: Swift cannot call a variadic function. */
+static inline void ckpt_archive_set_error(struct archive *archive, int code,
+                                          const char *message)
+{
+    archive_set_error(archive, code, "%s", message);
+}
+
 #endif

@@ -152,28 +152,39 @@ struct ApplyProcedure<Target: ApplyTarget> {
         }
 
         let applied = try effective(member, refuse: refuse)
-        let existing = try target.entryType(name, in: parent.directory)
 
+        // Most members name something new. Making it at once, and looking at what is there
+        // only when the name is taken, spares the commit a lookup per member: a create
+        // that finds the name taken fails with EEXIST and changes nothing.
         switch applied.kind {
         case .directory:
-            if existing == .directory {
-                try target.mergeDirectory(applied, named: name, in: parent.directory)
-            } else {
-                if existing != nil { try removeEntry(name, in: parent.directory) }
-                try target.makeDirectory(applied, named: name, in: parent.directory)
+            if try !target.makeNewDirectory(applied, named: name, in: parent.directory) {
+                let existing = try target.entryType(name, in: parent.directory)
+                if existing == .directory {
+                    try target.mergeDirectory(applied, named: name, in: parent.directory)
+                } else {
+                    if existing != nil { try removeEntry(name, in: parent.directory) }
+                    try target.makeDirectory(applied, named: name, in: parent.directory)
+                }
             }
             pendingTimes.append((applied.mtime, components, refuse))
 
         case .hardLink(let linkName):
-            if existing != nil { try removeEntry(name, in: parent.directory) }
+            // Looked up first: the link's target is resolved after what is at the name
+            // goes, and a target resolved before that could be refused differently.
+            if try target.entryType(name, in: parent.directory) != nil {
+                try removeEntry(name, in: parent.directory)
+            }
             // Resolved after the removal, as the reference does: a link to itself is missing.
             let (linkParent, targetName) = try resolveLinkTarget(linkName, refuse: refuse)
             try target.link(applied, named: name, in: parent.directory,
                             to: targetName, in: linkParent.directory)
 
         default:
-            if existing != nil { try removeEntry(name, in: parent.directory) }
-            try target.create(applied, named: name, in: parent.directory)
+            if try !target.createNew(applied, named: name, in: parent.directory) {
+                try removeEntry(name, in: parent.directory)
+                try target.create(applied, named: name, in: parent.directory)
+            }
             outcome.bytesWritten += applied.storedSize
         }
         outcome.membersApplied += 1

@@ -39,6 +39,14 @@ protocol ApplyTarget: AnyObject {
         _ member: TarMember, named name: PathBytes, in directory: Directory) throws
     /// Creates a regular file, symlink, FIFO or device from a member.
     func create(_ member: TarMember, named name: PathBytes, in directory: Directory) throws
+    /// Creates a new directory from a member, as `makeDirectory` does, where nothing is at
+    /// `name`. Returns false, having changed nothing, when something is.
+    func makeNewDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: Directory) throws -> Bool
+    /// Creates a regular file, symlink, FIFO or device from a member, as `create` does,
+    /// where nothing is at `name`. Returns false, having changed nothing, when something is.
+    func createNew(
+        _ member: TarMember, named name: PathBytes, in directory: Directory) throws -> Bool
     /// Makes `name` another name of the inode at `targetName` in `targetDirectory`, then
     /// gives that inode the member's owner.
     func link(
@@ -50,4 +58,30 @@ protocol ApplyTarget: AnyObject {
     ) throws
     /// Sets the mtime (and atime) of the entry at `name`, never following it.
     func setTime(_ time: Timestamp, of name: PathBytes, in directory: Directory) throws
+}
+
+/// The virtual tree has no create that fails on a taken name: it looks first.
+extension ApplyTarget {
+    func makeNewDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: Directory
+    ) throws -> Bool {
+        try whereAbsent(name, in: directory) {
+            try makeDirectory(member, named: name, in: directory)
+        }
+    }
+
+    func createNew(
+        _ member: TarMember, named name: PathBytes, in directory: Directory
+    ) throws -> Bool {
+        try whereAbsent(name, in: directory) { try create(member, named: name, in: directory) }
+    }
+
+    /// Runs `make` when nothing is at `name`; returns whether it ran.
+    private func whereAbsent(
+        _ name: PathBytes, in directory: Directory, _ make: () throws -> Void
+    ) throws -> Bool {
+        guard try entryType(name, in: directory) == nil else { return false }
+        try make()
+        return true
+    }
 }

@@ -14,32 +14,12 @@ final class RootTarget: ApplyTarget {
     let tar: FileDescriptor?
     private let copier = DataCopier()
 
-    /// Directories recently reached by name, so that the walk from the root which
-    /// `ApplyProcedure` makes for every member does not stat and reopen each component again:
-    /// that was a third of the syscalls of a commit. Only this target changes the root while
-    /// it applies, and it drops an entry whenever it removes the name, so an entry is always
-    /// the directory the name leads to. Bounded, to hold few descriptors.
-    private var reached: [Reached: (parent: FileDescriptor, child: FileDescriptor)] = [:]
-    private static let reachedLimit = 128
-
-    /// A name in a directory. The entry keeps the parent descriptor alive, so its identity
-    /// cannot be reused by another descriptor while the entry exists.
-    private struct Reached: Hashable {
-        let parent: ObjectIdentifier
-        let name: PathBytes
-
-        init(_ name: PathBytes, in parent: FileDescriptor) {
-            self.parent = ObjectIdentifier(parent)
-            self.name = name
-        }
-    }
-
-    private func remember(
-        _ child: FileDescriptor, named name: PathBytes, in parent: FileDescriptor
-    ) {
-        if reached.count >= Self.reachedLimit { reached.removeAll(keepingCapacity: true) }
-        reached[Reached(name, in: parent)] = (parent, child)
-    }
+    /// Directories recently reached by name. Only this target changes the root while it
+    /// applies, and it forgets a name whenever it removes it, so an entry is always the
+    /// directory the name leads to. Without it, walking from the root for each member was a
+    /// third of the syscalls of a commit. Two generations of 64 hold at most 128
+    /// descriptors: a commit may be run with few open files allowed.
+    private let reached = ReachedDirectories(limit: 64)
 
     init(root: FileDescriptor, tar: FileDescriptor?) {
         self.root = root
@@ -49,7 +29,7 @@ final class RootTarget: ApplyTarget {
     var rootDirectory: FileDescriptor { root }
 
     func entryType(_ name: PathBytes, in directory: FileDescriptor) throws -> EntryType? {
-        if reached[Reached(name, in: directory)] != nil { return .directory }
+        if reached.child(named: name, in: directory) != nil { return .directory }
         return try directory.statChild(name).map { EntryType(mode: $0.st_mode) }
     }
 
@@ -58,9 +38,9 @@ final class RootTarget: ApplyTarget {
     }
 
     func directory(_ name: PathBytes, in directory: FileDescriptor) throws -> FileDescriptor {
-        if let known = reached[Reached(name, in: directory)] { return known.child }
+        if let known = reached.child(named: name, in: directory) { return known }
         let opened = try directory.openChild(name, flags: CKPT_O_PATH | CKPT_O_DIRECTORY)
-        remember(opened, named: name, in: directory)
+        reached.remember(opened, named: name, in: directory)
         return opened
     }
 
@@ -70,7 +50,7 @@ final class RootTarget: ApplyTarget {
         try directory.makeDirectory(name, mode: 0o700)
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
         try Self.giveImplicitOwnerAndMode(made)
-        remember(made, named: name, in: directory)
+        reached.remember(made, named: name, in: directory)
         return made
     }
 
@@ -95,7 +75,7 @@ final class RootTarget: ApplyTarget {
 
     @discardableResult
     func remove(_ name: PathBytes, in directory: FileDescriptor) throws -> Bool {
-        reached[Reached(name, in: directory)] = nil
+        reached.forget(name, in: directory)
         try directory.removeTree(name)
         return false
     }
@@ -104,27 +84,62 @@ final class RootTarget: ApplyTarget {
         throws
     {
         try directory.makeDirectory(name, mode: 0o700)
+        try finishDirectory(member, named: name, in: directory)
+    }
+
+    /// mkdirat(2) first: it fails with EEXIST on any entry at the name, a symlink too.
+    func makeNewDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws -> Bool {
+        guard try Self.madeNew({ () throws(SystemError) in
+            try directory.makeDirectory(name, mode: 0o700)
+        }) else { return false }
+        try finishDirectory(member, named: name, in: directory)
+        return true
+    }
+
+    private func finishDirectory(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws {
         let made = try directory.openChild(name, flags: O_RDONLY | CKPT_O_DIRECTORY)
-        try setMetadata(of: made, from: member)
-        remember(made, named: name, in: directory)
+        try setMetadata(of: made, from: member, opened: true)
+        reached.remember(made, named: name, in: directory)
     }
 
     func mergeDirectory(
         _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
     ) throws {
         let existing = try self.directory(name, in: directory)
-        try setMetadata(of: existing, from: member)
+        try setMetadata(of: existing, from: member, opened: false)
     }
 
     func create(_ member: TarMember, named name: PathBytes, in directory: FileDescriptor) throws {
+        let file = try makeEntry(member, named: name, in: directory)
+        try finishEntry(member, file: file, named: name, in: directory)
+    }
+
+    /// The creating call first (openat(2) with O_CREAT | O_EXCL, symlinkat(2), mknodat(2)):
+    /// each fails with EEXIST on any entry at the name, and none follows a symlink there.
+    func createNew(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws -> Bool {
+        var file: FileDescriptor?
+        guard try Self.madeNew({ () throws(SystemError) in
+            file = try makeEntry(member, named: name, in: directory)
+        }) else { return false }
+        try finishEntry(member, file: file, named: name, in: directory)
+        return true
+    }
+
+    /// Makes the entry of a non-directory member with the one call that creates it.
+    /// - Returns: the new file, open for writing, for a regular member; nil otherwise.
+    private func makeEntry(
+        _ member: TarMember, named name: PathBytes, in directory: FileDescriptor
+    ) throws(SystemError) -> FileDescriptor? {
         switch member.kind {
         case .regular:
-            let file = try directory.openChild(
+            return try directory.openChild(
                 name, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try copier.copy(member, from: tar!, to: file)
-            try setMetadata(of: file, from: member)
-            try file.setTimes(member.mtime)
-            return
         case .symlink(let target):
             try directory.makeSymlink(name, target: target)
         case .fifo:
@@ -138,11 +153,37 @@ final class RootTarget: ApplyTarget {
         case .directory, .hardLink:
             preconditionFailure("directories and hard links have their own steps")
         }
+        return nil
+    }
+
+    /// Data, owner, xattrs, mode and time of the entry `makeEntry` made.
+    private func finishEntry(
+        _ member: TarMember,
+        file: FileDescriptor?,
+        named name: PathBytes,
+        in directory: FileDescriptor
+    ) throws {
+        if let file {
+            try copier.copy(member, from: tar!, to: file)
+            try setMetadata(of: file, from: member, opened: true)
+            try file.setTimes(member.mtime)
+            return
+        }
         let made = try directory.openChild(name, flags: CKPT_O_PATH)
         try made.changeOwner(uid: member.uid, gid: member.gid)
         for (key, value) in member.xattrs { try made.setExtendedAttribute(key, value) }
         if case .symlink = member.kind {} else { try made.changeMode(member.permissions) }
         try directory.setTimes(of: name, member.mtime)
+    }
+
+    /// Runs `create`; false when it failed with EEXIST, which means it changed nothing.
+    private static func madeNew(_ create: () throws(SystemError) -> Void) throws -> Bool {
+        do {
+            try create()
+            return true
+        } catch where error.errno == EEXIST {
+            return false
+        }
     }
 
     func link(
@@ -163,9 +204,17 @@ final class RootTarget: ApplyTarget {
     }
 
     /// Owner, xattrs, then mode: chown(2) clears setuid and setgid bits, so mode comes last.
-    private func setMetadata(of file: FileDescriptor, from member: TarMember) throws {
+    /// `opened` says that `file` was opened for reading or writing, not with O_PATH (a
+    /// directory reached by name may be either), so that fchmod(2) can take it.
+    private func setMetadata(
+        of file: FileDescriptor, from member: TarMember, opened: Bool
+    ) throws {
         try file.changeOwner(uid: member.uid, gid: member.gid)
         for (key, value) in member.xattrs { try file.setExtendedAttribute(key, value) }
-        try file.changeMode(member.permissions)
+        if opened {
+            try file.changeModeOfOpenFile(member.permissions)
+        } else {
+            try file.changeMode(member.permissions)
+        }
     }
 }

@@ -112,14 +112,12 @@ public struct TarIndex: Sendable {
     /// libarchive reads unknown type flags as regular files; the reference refuses them, and
     /// so do we. The ustar header of a non-sparse member is the block just before its data.
     static func checkTypeFlag(
-        of member: inout TarMember,
-        file: FileDescriptor,
+        of member: TarMember,
+        in source: TarBlockSource,
         displayName: String
     ) throws {
         guard member.sparseMap == nil, member.dataOffset >= 512 else { return }
-        var flag: UInt8 = 0
-        let read = pread(file.raw, &flag, 1, off_t(member.dataOffset - 512 + 156))
-        guard read == 1 else {
+        guard let flag = source.byte(at: member.dataOffset - 512 + 156) else {
             throw CheckpointError.malformedArchive(
                 file: displayName, member: member.name.displayPath,
                 reason: "cannot read its header back")

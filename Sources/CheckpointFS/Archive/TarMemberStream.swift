@@ -11,7 +11,9 @@ import Glibc
 public final class TarMemberStream {
     /// The tar file, for error messages.
     public let displayName: String
-    private let file: FileDescriptor
+    /// The tar's bytes as libarchive reads them: the handle's callbacks use it until the
+    /// handle is freed.
+    private let source: TarBlockSource
     private let archive: OpaquePointer
     /// The tar's size in bytes.
     let size: Int64
@@ -31,7 +33,8 @@ public final class TarMemberStream {
         onProgress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
     ) throws {
         let name = displayName ?? path
-        file = try FileDescriptor.open(atPath: path)
+        let file = try FileDescriptor.open(atPath: path)
+        source = TarBlockSource(file: file)
         self.displayName = name
         self.onProgress = onProgress
         size = Int64(try file.stat().st_size)
@@ -44,7 +47,7 @@ public final class TarMemberStream {
         archive_read_support_format_tar(archive)
         archive_read_support_format_gnutar(archive)
         archive_read_support_format_empty(archive)
-        guard archive_read_open_fd(archive, file.raw, 64 * 1024) == ARCHIVE_OK else {
+        guard source.open(archive) == ARCHIVE_OK else {
             throw CheckpointError.malformedArchive(
                 file: name, member: nil, reason: TarIndex.archiveMessage(archive))
         }
@@ -107,9 +110,9 @@ public final class TarMemberStream {
                 reason: TarIndex.archiveMessage(archive))
         }
         let offset = archive_filter_bytes(archive, 0)
-        var member = try TarIndex.makeMember(entry, index: count, dataOffset: offset,
+        let member = try TarIndex.makeMember(entry, index: count, dataOffset: offset,
                                              displayName: displayName)
-        try TarIndex.checkTypeFlag(of: &member, file: file, displayName: displayName)
+        try TarIndex.checkTypeFlag(of: member, in: source, displayName: displayName)
         count += 1
         lastName = member.name
         onProgress?(offset, size)

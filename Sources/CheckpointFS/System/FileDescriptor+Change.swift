@@ -65,6 +65,12 @@ extension FileDescriptor {
         _ = try check("chmod", path) { chmod(proc, mode_t(mode)) }
     }
 
+    /// fchmod(2), for a descriptor opened for reading or writing: no path to resolve in
+    /// `/proc`, as `changeMode` has.
+    func changeModeOfOpenFile(_ mode: UInt32) throws(SystemError) {
+        _ = try check("fchmod", path) { fchmod(raw, mode_t(mode)) }
+    }
+
     /// futimens(2): the mtime given, the atime the same.
     func setTimes(_ time: Timestamp) throws(SystemError) {
         var times = [time.timespec, time.timespec]
