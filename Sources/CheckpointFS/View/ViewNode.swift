@@ -62,7 +62,7 @@ public final class ViewNode: @unchecked Sendable {
         var rdev: UInt64 = 0
         var symlinkTarget: PathBytes = []
         var lowerDirectory: PathBytes?
-        var children: [PathBytes: ViewNode] = [:]
+        var children: [ChildName: ViewNode] = [:]
         var hidden: Set<PathBytes> = []
     }
 
@@ -93,7 +93,7 @@ public final class ViewNode: @unchecked Sendable {
     }
 
     /// Entries that replace or add to the lower directory's.
-    public var children: [PathBytes: ViewNode] {
+    public var children: [ChildName: ViewNode] {
         get { extras?.children ?? [:] }
         _modify { yield &madeExtras.children }
     }

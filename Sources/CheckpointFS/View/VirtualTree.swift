@@ -53,7 +53,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     public var rootDirectory: ViewNode { root }
 
     public func entryType(_ name: PathBytes, in directory: ViewNode) throws -> EntryType? {
-        if let child = directory.children[name] { return EntryType(mode: child.type) }
+        if let child = directory.children[ChildName(name)] { return EntryType(mode: child.type) }
         guard !directory.hidden.contains(name), let lowerPath = directory.lowerDirectory,
               let info = try lower.stat(name, in: lowerPath)
         else { return nil }
@@ -61,7 +61,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     }
 
     public func symlinkTarget(_ name: PathBytes, in directory: ViewNode) throws -> PathBytes {
-        if let child = directory.children[name] { return child.symlinkTarget }
+        if let child = directory.children[ChildName(name)] { return child.symlinkTarget }
         return try lower.readLink(childPath(directory.lowerDirectory!, name))
     }
 
@@ -82,7 +82,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     @discardableResult
     public func remove(_ name: PathBytes, in directory: ViewNode) throws -> Bool {
         var hadMemberContent = false
-        if let child = directory.children.removeValue(forKey: name) {
+        if let child = directory.children.removeValue(forKey: ChildName(name)) {
             hadMemberContent = try detach(child)
         } else if let lowerPath = directory.lowerDirectory,
                   let info = try lower.stat(name, in: lowerPath)
@@ -181,7 +181,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     /// lower directory joins the tree so its entries can change, a lower non-directory
     /// becomes a promoted inode so every name of it shows the change.
     private func existingNode(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        if let child = directory.children[name] { return child }
+        if let child = directory.children[ChildName(name)] { return child }
         let path = childPath(directory.lowerDirectory!, name)
         guard let info = try lower.stat(path) else {
             throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
@@ -189,12 +189,12 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         guard info.st_mode & S_IFMT == S_IFDIR else { return try promote(info, path: path) }
         let node = try lowerNode(info, path: path)
         node.lowerDirectory = path
-        directory.children[name] = node
+        directory.children[ChildName(name)] = node
         return node
     }
 
     private func insert(_ node: ViewNode, named name: PathBytes, in directory: ViewNode) {
-        directory.children[name] = node
+        directory.children[ChildName(name)] = node
         directory.mtime = nil
     }
 
@@ -248,7 +248,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         }
         if let lowerPath = node.lowerDirectory {
             for entry in try lower.entries(lowerPath)
-            where node.children[entry.name] == nil && !node.hidden.contains(entry.name) {
+            where node.children[ChildName(entry.name)] == nil && !node.hidden.contains(entry.name) {
                 let path = childPath(lowerPath, entry.name)
                 if let info = try lower.stat(path) { try detachLower(path, info) }
             }
