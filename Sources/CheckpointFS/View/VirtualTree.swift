@@ -24,7 +24,6 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             fromMember: false)
         root.lowerDirectory = []
         root.size = Int64(info.st_size)
-        root.lowerIdentity = LowerIdentity(info)
         root.xattrs = try lower.descriptor.extendedAttributes()
     }
 
@@ -213,7 +212,6 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             type: info.st_mode & S_IFMT, permissions: info.st_mode & 0o7777,
             uid: info.st_uid, gid: info.st_gid, mtime: Timestamp(info.st_mtim),
             inode: viewInode(identity), fromMember: false)
-        node.lowerIdentity = identity
         node.nlink = UInt32(truncatingIfNeeded: info.st_nlink)
         node.size = Int64(info.st_size)
         node.rdev = UInt64(info.st_rdev)
