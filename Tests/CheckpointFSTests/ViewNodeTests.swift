@@ -8,7 +8,7 @@ import Testing
                  inode: 7, fromMember: true)
     }
 
-    @Test func fitsA96ByteBlock() throws {
+    @Test func fitsAn80ByteBlock() throws {
         // One node per member: a field more moves every node to the next malloc block.
         // malloc_usable_size(3) through dlsym(3): Swift's Glibc module lacks <malloc.h>.
         typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
@@ -16,7 +16,7 @@ import Testing
                                         "malloc_usable_size"))
         let made = node()
         let address = Unmanaged.passUnretained(made).toOpaque()
-        #expect(unsafeBitCast(symbol, to: UsableSize.self)(address) <= 88)
+        #expect(unsafeBitCast(symbol, to: UsableSize.self)(address) <= 72)
     }
 
     @Test func typeAndPermissionsShareTheMode() {
@@ -26,6 +26,16 @@ import Testing
         made.permissions &= ~UInt32(S_ISUID)
         #expect(made.permissions == 0o755)
         #expect(made.type == S_IFREG)
+    }
+
+    @Test func fromMemberIsApartFromTheMode() {
+        let made = node()
+        #expect(made.fromMember)
+        made.fromMember = false
+        #expect(!made.fromMember && made.type == S_IFREG && made.permissions == 0o4755)
+        made.permissions = 0o7777
+        made.fromMember = true
+        #expect(made.fromMember && made.type == S_IFREG && made.permissions == 0o7777)
     }
 
     @Test func mtimeKeepsNil() {

@@ -39,11 +39,11 @@ public final class ViewNode: @unchecked Sendable {
         }
     }
 
-    // Stored fields are few and ordered so that a node is 80 bytes, a 96-byte malloc block:
+    // Stored fields are few and ordered so that a node is 72 bytes, an 80-byte malloc block:
     // there is one per member. What most nodes do without lives in `Extras`.
 
-    /// `S_IFMT` and permission bits, as in `st_mode`.
-    private var mode: UInt32
+    /// `st_mode` (`S_IFMT` and permission bits) in the low 16 bits, flags above.
+    private var modeAndFlags: UInt32
     public var uid: UInt32
     public var gid: UInt32
     /// Links to this inode (non-directories).
@@ -55,12 +55,11 @@ public final class ViewNode: @unchecked Sendable {
     private var memberOffset: Int64 = -1
     /// What only some nodes have, made when first set.
     private var extras: Extras?
-    /// The header's time; meaningless unless `hasMtime`. An optional would take 16 bytes
-    /// here where the flag takes one.
-    private var storedMtime: Timestamp
-    private var hasMtime: Bool
-    /// Made or changed by a member (a deleted path that removes it warns).
-    public var fromMember: Bool
+    private var time: NodeTime
+
+    /// Made or changed by a member: the flag of `modeAndFlags`.
+    private static let fromMemberFlag: UInt32 = 1 << 16
+    private static let permissionBits: UInt32 = 0o7777
 
     private final class Extras {
         var rdev: UInt64 = 0
@@ -71,6 +70,8 @@ public final class ViewNode: @unchecked Sendable {
         var xattrs: [(name: PathBytes, value: [UInt8])] = []
         var sparseMap: [TarMember.Segment]?
         var lowerFile: PathBytes?
+        /// A time `NodeTime` cannot hold.
+        var mtime: Timestamp?
     }
 
     private var madeExtras: Extras {
@@ -81,23 +82,42 @@ public final class ViewNode: @unchecked Sendable {
     }
 
     /// `S_IFMT` bits.
-    public var type: UInt32 { mode & S_IFMT }
+    public var type: UInt32 { modeAndFlags & S_IFMT }
 
     public var permissions: UInt32 {
-        get { mode & ~S_IFMT }
-        set { mode = mode & S_IFMT | newValue & ~S_IFMT }
+        get { modeAndFlags & Self.permissionBits }
+        set { modeAndFlags = modeAndFlags & ~Self.permissionBits | newValue & Self.permissionBits }
+    }
+
+    /// Made or changed by a member (a deleted path that removes it warns).
+    public var fromMember: Bool {
+        get { modeAndFlags & Self.fromMemberFlag != 0 }
+        set {
+            modeAndFlags = newValue
+                ? modeAndFlags | Self.fromMemberFlag : modeAndFlags & ~Self.fromMemberFlag
+        }
     }
 
     /// nil: stamped with the time of the apply (the mount time, for the view).
     public var mtime: Timestamp? {
-        get { hasMtime ? storedMtime : nil }
+        get {
+            if let held = time.timestamp { return held }
+            return time == .elsewhere ? extras?.mtime : nil
+        }
         set {
-            hasMtime = newValue != nil
-            storedMtime = newValue ?? Self.noTime
+            if time == .elsewhere { extras?.mtime = nil }
+            guard let newValue else {
+                time = .applyTime
+                return
+            }
+            if let held = NodeTime(newValue) {
+                time = held
+            } else {
+                time = .elsewhere
+                madeExtras.mtime = newValue
+            }
         }
     }
-
-    private static let noTime = Timestamp(seconds: 0, nanoseconds: 0)
 
     /// Few files have xattrs: a node without them makes no `Extras` for them.
     public var xattrs: [(name: PathBytes, value: [UInt8])] {
@@ -175,14 +195,14 @@ public final class ViewNode: @unchecked Sendable {
         type: UInt32, permissions: UInt32, uid: UInt32, gid: UInt32, mtime: Timestamp?,
         inode: UInt64, fromMember: Bool
     ) {
-        mode = type & S_IFMT | permissions & ~S_IFMT
+        modeAndFlags = type & S_IFMT | permissions & Self.permissionBits
         self.uid = uid
         self.gid = gid
         self.nlink = 1
         self.size = 0
         self.inode = inode
-        storedMtime = mtime ?? Self.noTime
-        hasMtime = mtime != nil
+        time = .applyTime
+        self.mtime = mtime
         self.fromMember = fromMember
     }
 
