@@ -23,15 +23,10 @@ struct InlineName: Hashable, Sendable {
     /// Holds `bytes`, at most `capacity` of them.
     init(_ bytes: PathBytes) {
         precondition(bytes.count <= Self.capacity, "an inline name holds 15 bytes")
-        var head: UInt64 = 0
-        var tail: UInt64 = 0
-        for (index, byte) in bytes.enumerated() {
-            if index < 8 {
-                head |= UInt64(byte) << (8 * index)
-            } else {
-                tail |= UInt64(byte) << (8 * (index - 8))
-            }
-        }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes) }
+        let head = UInt64(littleEndian: words.0)
+        let tail = UInt64(littleEndian: words.1)
         self.head = head
         tail32 = UInt32(truncatingIfNeeded: tail)
         tail16 = UInt16(truncatingIfNeeded: tail >> 32)
@@ -46,12 +41,9 @@ struct InlineName: Hashable, Sendable {
     }
 
     var bytes: PathBytes {
-        let head = head
-        let tail = tailWord
-        return (0..<Int(count.rawValue)).map { index in
-            index < 8
-                ? UInt8(truncatingIfNeeded: head >> (8 * index))
-                : UInt8(truncatingIfNeeded: tail >> (8 * (index - 8)))
+        let count = Int(count.rawValue)
+        return withUnsafeBytes(of: (head.littleEndian, tailWord.littleEndian)) { raw in
+            PathBytes(raw.prefix(count))
         }
     }
 
