@@ -132,7 +132,7 @@ import Testing
 
         let (tree, _) = try Restore(source: CheckpointSource.open(path: checkpoint))
             .plan(rootPath: lower)
-        let node = try #require(tree.root.children[Array("member-6745-link".utf8)])
+        let node = try #require(tree.root.children[ChildName(Array("member-6745-link".utf8))])
         #expect(node.permissions == 0o2745)
     }
 

@@ -123,7 +123,7 @@ public final class MergedView: ViewFileSystem {
         switch entry {
         case .view(let directory):
             guard directory.isDirectory else { throw ViewError(ENOTDIR) }
-            if let child = directory.children[name] { return .view(child) }
+            if let child = directory.children[ChildName(name)] { return .view(child) }
             guard !directory.hidden.contains(name), let path = directory.lowerDirectory
             else { throw ViewError(ENOENT) }
             lowerDirectory = path
@@ -201,7 +201,7 @@ public final class MergedView: ViewFileSystem {
             view = directory
             lowerPath = directory.lowerDirectory
             for (name, child) in directory.children {
-                result.append(ViewDirectoryEntry(name: name, inode: child.inode,
+                result.append(ViewDirectoryEntry(name: name.bytes, inode: child.inode,
                                                  type: child.type))
             }
         case .lower(let path, let type):
@@ -214,7 +214,7 @@ public final class MergedView: ViewFileSystem {
             }
             for entry in listing {
                 let name = entry.name
-                if let view, view.children[name] != nil || view.hidden.contains(name) {
+                if let view, view.children[ChildName(name)] != nil || view.hidden.contains(name) {
                     continue
                 }
                 // getdents gives the inode and usually the type: no lstat per entry.

@@ -25,8 +25,12 @@ public final class ViewNode: @unchecked Sendable {
         public var sparseMap: [TarMember.Segment]?
 
         public init(_ member: TarMember) {
-            offset = member.dataOffset
-            sparseMap = member.sparseMap
+            self.init(offset: member.dataOffset, sparseMap: member.sparseMap)
+        }
+
+        public init(offset: Int64, sparseMap: [TarMember.Segment]?) {
+            self.offset = offset
+            self.sparseMap = sparseMap
         }
 
         /// The bytes the tar stores for a file of logical size `size`.
@@ -35,35 +39,39 @@ public final class ViewNode: @unchecked Sendable {
         }
     }
 
-    /// `S_IFMT` bits.
-    public var type: UInt32
-    public var permissions: UInt32
+    // Stored fields are few and ordered so that a node is 72 bytes, an 80-byte malloc block:
+    // there is one per member. What most nodes do without lives in `Extras`.
+
+    /// `st_mode` (`S_IFMT` and permission bits) in the low 16 bits, flags above.
+    private var modeAndFlags: UInt32
     public var uid: UInt32
     public var gid: UInt32
-    /// nil: stamped with the time of the apply (the mount time, for the view).
-    public var mtime: Timestamp?
-    public var xattrs: [(name: PathBytes, value: [UInt8])]
     /// Links to this inode (non-directories).
     public var nlink: UInt32
     public var size: Int64
-    public var content: Content
     /// The `st_ino` the view reports.
     public let inode: UInt64
-    /// The lower inode this node stands for, if any.
-    public var lowerIdentity: LowerIdentity?
-    /// Made or changed by a member (a deleted path that removes it warns).
-    public var fromMember: Bool
-
-    /// What only directories, symlinks and devices have, made when first set: most nodes
-    /// of a tree are regular files and do without the room.
+    /// Where a regular member's data starts in the diff tar; -1 for any other node.
+    private var memberOffset: Int64 = -1
+    /// What only some nodes have, made when first set.
     private var extras: Extras?
+    private var time: NodeTime
+
+    /// Made or changed by a member: the flag of `modeAndFlags`.
+    private static let fromMemberFlag: UInt32 = 1 << 16
+    private static let permissionBits: UInt32 = 0o7777
 
     private final class Extras {
         var rdev: UInt64 = 0
         var symlinkTarget: PathBytes = []
         var lowerDirectory: PathBytes?
-        var children: [PathBytes: ViewNode] = [:]
+        var children: [ChildName: ViewNode] = [:]
         var hidden: Set<PathBytes> = []
+        var xattrs: [(name: PathBytes, value: [UInt8])] = []
+        var sparseMap: [TarMember.Segment]?
+        var lowerFile: PathBytes?
+        /// A time `NodeTime` cannot hold.
+        var mtime: Timestamp?
     }
 
     private var madeExtras: Extras {
@@ -73,10 +81,89 @@ public final class ViewNode: @unchecked Sendable {
         return made
     }
 
+    /// `S_IFMT` bits.
+    public var type: UInt32 { modeAndFlags & S_IFMT }
+
+    public var permissions: UInt32 {
+        get { modeAndFlags & Self.permissionBits }
+        set { modeAndFlags = modeAndFlags & ~Self.permissionBits | newValue & Self.permissionBits }
+    }
+
+    /// Made or changed by a member (a deleted path that removes it warns).
+    public var fromMember: Bool {
+        get { modeAndFlags & Self.fromMemberFlag != 0 }
+        set {
+            modeAndFlags = newValue
+                ? modeAndFlags | Self.fromMemberFlag : modeAndFlags & ~Self.fromMemberFlag
+        }
+    }
+
+    /// nil: stamped with the time of the apply (the mount time, for the view).
+    public var mtime: Timestamp? {
+        get {
+            if let held = time.timestamp { return held }
+            return time == .elsewhere ? extras?.mtime : nil
+        }
+        set {
+            if time == .elsewhere { extras?.mtime = nil }
+            guard let newValue else {
+                time = .applyTime
+                return
+            }
+            if let held = NodeTime(newValue) {
+                time = held
+            } else {
+                time = .elsewhere
+                madeExtras.mtime = newValue
+            }
+        }
+    }
+
+    /// Few files have xattrs: a node without them makes no `Extras` for them.
+    public var xattrs: [(name: PathBytes, value: [UInt8])] {
+        get { extras?.xattrs ?? [] }
+        set {
+            if newValue.isEmpty && extras == nil { return }
+            madeExtras.xattrs = newValue
+        }
+    }
+
+    /// Where a regular file's bytes are: most are members without a sparse map, whose
+    /// offset is all the node keeps.
+    public var content: Content {
+        get {
+            if memberOffset >= 0 {
+                return .member(MemberData(offset: memberOffset, sparseMap: extras?.sparseMap))
+            }
+            if let path = extras?.lowerFile { return .lower(path) }
+            return .none
+        }
+        set {
+            memberOffset = -1
+            if extras != nil {
+                extras?.sparseMap = nil
+                extras?.lowerFile = nil
+            }
+            switch newValue {
+            case .none:
+                break
+            case .member(let data):
+                precondition(data.offset >= 0, "member data lies at an offset in the tar")
+                memberOffset = data.offset
+                if let map = data.sparseMap { madeExtras.sparseMap = map }
+            case .lower(let path):
+                madeExtras.lowerFile = path
+            }
+        }
+    }
+
     /// The device number (devices only).
     public var rdev: UInt64 {
         get { extras?.rdev ?? 0 }
-        set { madeExtras.rdev = newValue }
+        set {
+            if newValue == 0 && extras == nil { return }
+            madeExtras.rdev = newValue
+        }
     }
 
     /// The target (symlinks only).
@@ -93,7 +180,7 @@ public final class ViewNode: @unchecked Sendable {
     }
 
     /// Entries that replace or add to the lower directory's.
-    public var children: [PathBytes: ViewNode] {
+    public var children: [ChildName: ViewNode] {
         get { extras?.children ?? [:] }
         _modify { yield &madeExtras.children }
     }
@@ -108,16 +195,14 @@ public final class ViewNode: @unchecked Sendable {
         type: UInt32, permissions: UInt32, uid: UInt32, gid: UInt32, mtime: Timestamp?,
         inode: UInt64, fromMember: Bool
     ) {
-        self.type = type
-        self.permissions = permissions
+        modeAndFlags = type & S_IFMT | permissions & Self.permissionBits
         self.uid = uid
         self.gid = gid
-        self.mtime = mtime
-        self.xattrs = []
         self.nlink = 1
         self.size = 0
-        self.content = .none
         self.inode = inode
+        time = .applyTime
+        self.mtime = mtime
         self.fromMember = fromMember
     }
 

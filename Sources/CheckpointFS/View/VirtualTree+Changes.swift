@@ -16,10 +16,11 @@ extension VirtualTree {
         at path: PathBytes,
         into changes: inout [FileChange]
     ) throws {
-        for name in directory.hidden where directory.children[name] == nil {
+        for name in directory.hidden where directory.children[ChildName(name)] == nil {
             changes.append(FileChange(.deleted, path + [UInt8(ascii: "/")] + name))
         }
-        for (name, child) in directory.children {
+        for (key, child) in directory.children {
+            let name = key.bytes
             let childPathBytes = path + [UInt8(ascii: "/")] + name
             let lowerPath = directory.lowerDirectory.map { childPath($0, name) }
             if child.isDirectory, let lowerPath, child.lowerDirectory == lowerPath {
@@ -45,7 +46,7 @@ extension VirtualTree {
     ) throws {
         guard node.isDirectory else { return }
         for (name, child) in node.children {
-            let childPathBytes = path + [UInt8(ascii: "/")] + name
+            let childPathBytes = path + [UInt8(ascii: "/")] + name.bytes
             changes.append(FileChange(.added, childPathBytes))
             try collectAdded(below: child, at: childPathBytes, into: &changes)
         }

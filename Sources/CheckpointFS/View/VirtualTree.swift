@@ -24,7 +24,6 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             fromMember: false)
         root.lowerDirectory = []
         root.size = Int64(info.st_size)
-        root.lowerIdentity = LowerIdentity(info)
         root.xattrs = try lower.descriptor.extendedAttributes()
     }
 
@@ -53,7 +52,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     public var rootDirectory: ViewNode { root }
 
     public func entryType(_ name: PathBytes, in directory: ViewNode) throws -> EntryType? {
-        if let child = directory.children[name] { return EntryType(mode: child.type) }
+        if let child = directory.children[ChildName(name)] { return EntryType(mode: child.type) }
         guard !directory.hidden.contains(name), let lowerPath = directory.lowerDirectory,
               let info = try lower.stat(name, in: lowerPath)
         else { return nil }
@@ -61,7 +60,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     }
 
     public func symlinkTarget(_ name: PathBytes, in directory: ViewNode) throws -> PathBytes {
-        if let child = directory.children[name] { return child.symlinkTarget }
+        if let child = directory.children[ChildName(name)] { return child.symlinkTarget }
         return try lower.readLink(childPath(directory.lowerDirectory!, name))
     }
 
@@ -82,7 +81,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     @discardableResult
     public func remove(_ name: PathBytes, in directory: ViewNode) throws -> Bool {
         var hadMemberContent = false
-        if let child = directory.children.removeValue(forKey: name) {
+        if let child = directory.children.removeValue(forKey: ChildName(name)) {
             hadMemberContent = try detach(child)
         } else if let lowerPath = directory.lowerDirectory,
                   let info = try lower.stat(name, in: lowerPath)
@@ -181,7 +180,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
     /// lower directory joins the tree so its entries can change, a lower non-directory
     /// becomes a promoted inode so every name of it shows the change.
     private func existingNode(_ name: PathBytes, in directory: ViewNode) throws -> ViewNode {
-        if let child = directory.children[name] { return child }
+        if let child = directory.children[ChildName(name)] { return child }
         let path = childPath(directory.lowerDirectory!, name)
         guard let info = try lower.stat(path) else {
             throw SystemError(errno: ENOENT, operation: "lstat", path: path.displayPath)
@@ -189,12 +188,12 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         guard info.st_mode & S_IFMT == S_IFDIR else { return try promote(info, path: path) }
         let node = try lowerNode(info, path: path)
         node.lowerDirectory = path
-        directory.children[name] = node
+        directory.children[ChildName(name)] = node
         return node
     }
 
     private func insert(_ node: ViewNode, named name: PathBytes, in directory: ViewNode) {
-        directory.children[name] = node
+        directory.children[ChildName(name)] = node
         directory.mtime = nil
     }
 
@@ -213,7 +212,6 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
             type: info.st_mode & S_IFMT, permissions: info.st_mode & 0o7777,
             uid: info.st_uid, gid: info.st_gid, mtime: Timestamp(info.st_mtim),
             inode: viewInode(identity), fromMember: false)
-        node.lowerIdentity = identity
         node.nlink = UInt32(truncatingIfNeeded: info.st_nlink)
         node.size = Int64(info.st_size)
         node.rdev = UInt64(info.st_rdev)
@@ -248,7 +246,7 @@ public final class VirtualTree: ApplyTarget, @unchecked Sendable {
         }
         if let lowerPath = node.lowerDirectory {
             for entry in try lower.entries(lowerPath)
-            where node.children[entry.name] == nil && !node.hidden.contains(entry.name) {
+            where node.children[ChildName(entry.name)] == nil && !node.hidden.contains(entry.name) {
                 let path = childPath(lowerPath, entry.name)
                 if let info = try lower.stat(path) { try detachLower(path, info) }
             }
