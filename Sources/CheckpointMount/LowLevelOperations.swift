@@ -90,26 +90,26 @@ func makeLowLevelOperations() -> fuse_lowlevel_ops {
 
     ops.open = { request, node, info in
         answer(request) { server throws(ViewError) in
-            let handle = try server.openFile(node: node, flags: info!.pointee.flags)
-            info!.pointee.fh = handle
-            info!.pointee.keep_cache = 1
-            // Nothing is ever written, so closing needs no FLUSH round trip.
-            info!.pointee.noflush = 1
-            let status = fuse_reply_open(request, info)
-            if status == -ENOENT { server.releaseFile(handle: handle) }
-            return status
+            switch try server.openFile(node: node, flags: info!.pointee.flags) {
+            case .openWithoutAsking:
+                return fuse_reply_err(request, ENOSYS)
+            case .reply:
+                info!.pointee.fh = 0
+                info!.pointee.keep_cache = 1
+                // Nothing is ever written, so closing needs no FLUSH round trip.
+                info!.pointee.noflush = 1
+                return fuse_reply_open(request, info)
+            }
         }
     }
-    ops.read = { request, _, size, offset, info in
+    ops.read = { request, node, size, offset, _ in
         answer(request) { server throws(ViewError) in
-            let data = try server.read(handle: info!.pointee.fh, offset: Int64(offset),
-                                       count: size)
+            let data = try server.read(node: node, offset: Int64(offset), count: size)
             return fuse_reply_buf(request, data.baseAddress?.assumingMemoryBound(to: CChar.self),
                                   data.count)
         }
     }
-    ops.release = { request, _, info in
-        server(of: request).releaseFile(handle: info!.pointee.fh)
+    ops.release = { request, _, _ in
         fuse_reply_err(request, 0)
     }
 

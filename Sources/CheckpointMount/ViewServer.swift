@@ -17,6 +17,9 @@ final class ViewServer: Sendable {
     /// Node of each directory's parent, learnt from lookups, so readdir can list `..`.
     /// A directory has one parent, and the kernel looks a node up before it opens it.
     private let parents = Mutex<[UInt64: UInt64]>([ViewServer.rootNode: ViewServer.rootNode])
+    /// Whether the kernel can open files without asking (`FUSE_CAP_NO_OPEN_SUPPORT`),
+    /// learnt at INIT.
+    private let kernelOpensAlone = Atomic<Bool>(false)
 
     /// FUSE_ROOT_ID: the root directory is its own parent.
     private static let rootNode = UInt64(FUSE_ROOT_ID)
@@ -43,6 +46,8 @@ final class ViewServer: Sendable {
         // large directory makes one request per entry. Attributes cost the view nothing
         // extra and the kernel keeps them for the whole timeout.
         connection.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
+        let opensAlone = connection.capable & UInt32(FUSE_CAP_NO_OPEN_SUPPORT) != 0
+        kernelOpensAlone.store(opensAlone, ordering: .relaxed)
     }
 
     // MARK: Names and attributes
@@ -156,23 +161,30 @@ final class ViewServer: Sendable {
 
     // MARK: Files
 
-    /// Opens a regular file for reading; any request to write is refused with EROFS.
-    func openFile(node: UInt64, flags: Int32) throws(ViewError) -> UInt64 {
+    /// How an OPEN that passed its checks is answered.
+    enum OpenAnswer {
+        /// With a reply: the kernel will send OPEN and RELEASE for every open.
+        case reply
+        /// With ENOSYS, which the kernel takes as success and as leave to open every file
+        /// from now on without asking: each open and close saves two round trips.
+        case openWithoutAsking
+    }
+
+    /// Checks an open of a regular file; any request to write is refused with EROFS.
+    /// Reads name the node, so an open keeps nothing.
+    func openFile(node: UInt64, flags: Int32) throws(ViewError) -> OpenAnswer {
         if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 { throw ViewError(EROFS) }
-        return try view.openFile(node: node)
+        try view.checkReadable(node: node)
+        return kernelOpensAlone.load(ordering: .relaxed) ? .openWithoutAsking : .reply
     }
 
     /// Reads into the calling thread's buffer; the bytes stay valid until its next read.
-    func read(handle: UInt64, offset: Int64, count: Int) throws(ViewError)
+    func read(node: UInt64, offset: Int64, count: Int) throws(ViewError)
         -> UnsafeMutableRawBufferPointer
     {
         let buffer = ReadBuffer.forCurrentThread(count: count)
-        let length = try view.read(handle: handle, offset: offset, into: buffer)
+        let length = try view.read(node: node, offset: offset, into: buffer)
         return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-    }
-
-    func releaseFile(handle: UInt64) {
-        view.releaseFile(handle: handle)
     }
 
     // MARK: Extended attributes

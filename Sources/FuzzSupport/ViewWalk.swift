@@ -84,15 +84,14 @@ struct ViewWalk {
         throws(ViewError)
     {
         guard bytesRead < Self.byteLimit else { return }
-        let handle = try view.openFile(node: node)
-        defer { view.releaseFile(handle: handle) }
+        try view.checkReadable(node: node)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
         // Start near the end of a large file: the tail is where a lying size shows.
         if size > Int64(Self.byteLimit) { offset = size - Int64(buffer.count) }
         while true {
-            let count = try view.read(handle: handle, offset: offset, into: buffer)
+            let count = try view.read(node: node, offset: offset, into: buffer)
             if count == 0 { break }
             offset += Int64(count)
             bytesRead += count

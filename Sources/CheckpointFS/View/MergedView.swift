@@ -242,27 +242,26 @@ public final class MergedView: ViewFileSystem {
 
     // MARK: Files
 
-    public func openFile(node id: UInt64) throws(ViewError) -> UInt64 {
-        let file: OpenFile
+    /// Where a regular file's bytes come from, found again on each read: a read needs no
+    /// handle, so the kernel may open files without asking the daemon.
+    private func fileSource(_ id: UInt64) throws(ViewError) -> FileSource {
         switch try entry(id) {
         case .view(let view):
             switch view.content {
-            case .member(let data): file = .member(data, size: view.size)
-            case .lower(let path): file = try openLower(path)
+            case .member(let data): return .member(data, size: view.size)
+            case .lower(let path): return .lower(path)
             case .none: throw ViewError(view.isDirectory ? EISDIR : EINVAL)
             }
         case .lower(let path, let type):
             guard type == S_IFREG else { throw ViewError(type == S_IFDIR ? EISDIR : EINVAL) }
-            file = try openLower(path)
+            return .lower(path)
         }
-        return UInt64(UInt(bitPattern: Unmanaged.passRetained(OpenFileBox(file)).toOpaque()))
     }
 
-    /// Opens a lower file now, so that a file that cannot be read fails the open; the
-    /// handle keeps only the path (see `DescriptorCache`).
-    private func openLower(_ path: PathBytes) throws(ViewError) -> OpenFile {
-        _ = try lowerFile(path)
-        return .lower(path)
+    /// Opens a lower file now, so that one that cannot be read fails where it is opened;
+    /// its descriptor stays in `lowerFiles` for the reads (see `DescriptorCache`).
+    public func checkReadable(node id: UInt64) throws(ViewError) {
+        if case .lower(let path) = try fileSource(id) { _ = try lowerFile(path) }
     }
 
     private func lowerFile(_ path: PathBytes) throws(ViewError) -> FileDescriptor {
@@ -274,13 +273,11 @@ public final class MergedView: ViewFileSystem {
     }
 
     public func read(
-        handle: UInt64,
+        node id: UInt64,
         offset: Int64,
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(ViewError) -> Int {
-        let box = Unmanaged<OpenFileBox>
-            .fromOpaque(UnsafeRawPointer(bitPattern: UInt(handle))!).takeUnretainedValue()
-        switch box.file {
+        switch try fileSource(id) {
         case .lower(let path):
             let descriptor = try lowerFile(path)
             let count = pread(descriptor.raw, buffer.baseAddress, buffer.count, off_t(offset))
@@ -291,11 +288,6 @@ public final class MergedView: ViewFileSystem {
             return try MemberReader.read(data, size: size, from: tar, offset: offset,
                                          into: buffer)
         }
-    }
-
-    public func releaseFile(handle: UInt64) {
-        Unmanaged<OpenFileBox>
-            .fromOpaque(UnsafeRawPointer(bitPattern: UInt(handle))!).release()
     }
 
     // MARK: Extended attributes
@@ -398,13 +390,8 @@ struct LowerNodeTable: ~Copyable {
     }
 }
 
-enum OpenFile {
+enum FileSource {
     case member(ViewNode.MemberData, size: Int64)
     /// A lower file by its path; its descriptor is in `MergedView.lowerFiles`.
     case lower(PathBytes)
-}
-
-final class OpenFileBox {
-    let file: OpenFile
-    init(_ file: OpenFile) { self.file = file }
 }

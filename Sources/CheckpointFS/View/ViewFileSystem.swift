@@ -73,15 +73,16 @@ public protocol ViewFileSystem: AnyObject, Sendable {
     /// The whole listing of a directory, `.` and `..` excluded, in a stable order.
     /// The FUSE layer keeps it per open directory handle so offsets resume correctly.
     func directoryEntries(node: UInt64) throws(ViewError) -> [ViewDirectoryEntry]
-    /// Opens a regular file for reading; the returned handle is passed to `read`.
-    func openFile(node: UInt64) throws(ViewError) -> UInt64
-    /// Reads up to `count` bytes at `offset` into `buffer`; returns the bytes read.
+    /// Checks that regular file `node` can be read: what an open answers. Reads need no
+    /// handle, so a file may be read without this check having been made.
+    func checkReadable(node: UInt64) throws(ViewError)
+    /// Reads up to `buffer.count` bytes of regular file `node` at `offset`; returns the
+    /// bytes read.
     func read(
-        handle: UInt64,
+        node: UInt64,
         offset: Int64,
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(ViewError) -> Int
-    func releaseFile(handle: UInt64)
     /// The value of one xattr; `ENODATA` when absent.
     func extendedAttribute(node: UInt64, name: PathBytes) throws(ViewError) -> [UInt8]
     func extendedAttributeNames(node: UInt64) throws(ViewError) -> [PathBytes]
