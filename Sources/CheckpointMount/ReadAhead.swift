@@ -8,13 +8,14 @@ import Glibc
 /// (the kernel keeps the smaller of its own value and the `max_readahead` the daemon
 /// answers), so the one way to raise it is the mount's backing device in sysfs,
 /// `/sys/class/bdi/MAJOR:MINOR/read_ahead_kb`, which only root may write. A READ carries up
-/// to 1 MiB (256 pages, as libfuse negotiates), so with 1 MiB of read-ahead one request is
-/// in flight and the daemon's disk read and its reply take turns; with 2 MiB the next
-/// request is already being served while one is answered. 4 MiB read no faster on two
-/// cores, and each request in flight holds a thread's 1 MiB buffer.
+/// to 1 MiB (256 pages, as libfuse negotiates), so with 1 MiB of read-ahead about one
+/// request is in flight. 2 MiB read a cold member faster in some runs, but every request in
+/// flight holds a loop thread's 1 MiB buffer, and it took the daemon's peak in the benchmark
+/// from 43 to 51 MB, over the memory budget; `read_ahead_kb=2048` is there for a reader who
+/// wants it.
 enum ReadAhead {
     /// What `checkpointfs mount` sets unless told otherwise.
-    static let defaultKibibytes: UInt32 = 2048
+    static let defaultKibibytes: UInt32 = 1024
 
     /// Sets the read-ahead of the FUSE mount at `mountPoint` to `kibibytes` KiB.
     /// - Throws: `SystemError` when the mount is not in the mount table or its sysfs file

@@ -16,7 +16,7 @@ struct MountCommand: ToolCommand {
                    help: "trace every FUSE request on standard error (implies -f)"),
         OptionSpec(long: "options", short: "o", takesValue: true,
                    help: "FUSE mount options such as allow_other, max_read=N, "
-                       + "read_ahead_kb=N (default 2048) "
+                       + "read_ahead_kb=N (default 1024) "
                        + "(always ro, nosuid, nodev, default_permissions)",
                    valueName: "OPTIONS"),
         OptionSpec(long: "quiet", short: "q", takesValue: false,

@@ -199,7 +199,7 @@ import Testing
         return try Self.text(path).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test(arguments: [([String](), "2048"), (["-o", "read_ahead_kb=256"], "256"),
+    @Test(arguments: [([String](), "1024"), (["-o", "read_ahead_kb=256"], "256"),
                       (["-o", "read_ahead_kb=0"], "0")])
     func readAheadIsSetOnTheMount(extra: [String], expected: String) throws {
         let scratch = try Self.scratch()

@@ -25,7 +25,7 @@ import Testing
 
     @Test func readAheadIsTheDaemonsAndNotPassedToLibfuse() throws {
         var options = MountOptions()
-        #expect(options.readAheadKibibytes == 2048)
+        #expect(options.readAheadKibibytes == 1024)
         try options.add("allow_other,read_ahead_kb=4096")
         try options.add("read_ahead_kb=0")
         #expect(options.readAheadKibibytes == 0)
