@@ -62,6 +62,15 @@ final class TarBlockSource {
         return pread(file.raw, &byte, 1, off_t(offset)) == 1 ? byte : nil
     }
 
+    /// The 512-byte block at `offset`, read with pread(2); nil when the file holds less.
+    func block(at offset: Int64) -> [UInt8]? {
+        var block = [UInt8](repeating: 0, count: 512)
+        let count = block.withUnsafeMutableBytes {
+            pread(file.raw, $0.baseAddress, 512, off_t(offset))
+        }
+        return count == 512 ? block : nil
+    }
+
     /// The read callback: the next block; 0 at the end of the file, ARCHIVE_FATAL with the
     /// archive's error set when the read fails.
     private func read(

@@ -34,7 +34,7 @@ extension TarIndex {
     }
 
     /// The bytes of data the tar stores for `member`, with its sparse map checked.
-    private static func storedLength(
+    static func storedLength(
         of member: TarMember,
         refuse: (String) -> CheckpointError
     ) throws(CheckpointError) -> Int64 {

@@ -122,8 +122,9 @@ public struct TarIndex: Sendable {
                 file: displayName, member: member.name.displayPath,
                 reason: "cannot read its header back")
         }
-        // '0' and NUL are files, '7' contiguous files; '1'-'6' the other POSIX types.
-        let known: Set<UInt8> = [0, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37]
+        // '0' and NUL are files, '1'-'6' the other POSIX types. A contiguous file ('7') is
+        // POSIX too, but the reference has no case for it and refuses it.
+        let known: Set<UInt8> = [0, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36]
         if !known.contains(flag) {
             let shown = (0x21..<0x7f).contains(flag)
                 ? String(UnicodeScalar(flag)) : "\\x" + String(flag, radix: 16)

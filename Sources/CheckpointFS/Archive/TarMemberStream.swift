@@ -67,6 +67,7 @@ public final class TarMemberStream {
             if pending == nil { pending = try readHeader() }
             guard let member = pending else {
                 finished = true
+                try checkEndOfArchive(after: nil)
                 return nil
             }
             let following = try readHeader()
@@ -76,6 +77,7 @@ public final class TarMemberStream {
             } else {
                 try TarIndex.checkExtent(of: member, before: size, limitIsNextMember: false,
                                          displayName: displayName)
+                try checkEndOfArchive(after: member)
                 onProgress?(size, size)
             }
             pending = following
@@ -117,6 +119,34 @@ public final class TarMemberStream {
         lastName = member.name
         onProgress?(offset, size)
         return member
+    }
+
+    /// libarchive ends the archive at the first block of zeros, and takes a second one with
+    /// it when there is one. The reference reads the block after the first too and refuses
+    /// the tar when it is not zeros: a lone zero block followed by headers would otherwise
+    /// drop every member after it without a word.
+    ///
+    /// When libarchive consumed exactly one block after the last member's data and the file
+    /// goes on, the block after it is what it declined: a header, or other bytes.
+    /// - Parameter last: the last member read, nil for an archive with none.
+    private func checkEndOfArchive(after last: TarMember?) throws {
+        let consumed = archive_filter_bytes(archive, 0)
+        var dataEnd: Int64 = 0
+        if let last {
+            let stored = try TarIndex.storedLength(of: last) { reason in
+                CheckpointError.malformedArchive(
+                    file: displayName, member: last.name.displayPath, reason: reason)
+            }
+            dataEnd = last.dataOffset + (stored + 511) / 512 * 512
+        }
+        guard consumed == dataEnd + 512, let following = source.block(at: consumed),
+              following.contains(where: { $0 != 0 })
+        else { return }
+        let context = last.map { "after member '\($0.name.displayPath)'" } ?? "at its start"
+        throw CheckpointError.malformedArchive(
+            file: displayName, member: nil,
+            reason: "a single block of zeros at offset \(consumed - 512) \(context) is "
+                + "followed by more headers or data, which would be dropped")
     }
 
     /// The name of the last header read, for a message about the header after it.
