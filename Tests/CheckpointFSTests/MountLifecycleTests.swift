@@ -199,12 +199,22 @@ import Testing
         return try Self.text(path).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Where sysfs is mounted read-only (in a container, say) the read-ahead cannot be set:
+    /// the view is served all the same, at the kernel's default, and the daemon says why.
     @Test(arguments: [([String](), "1024"), (["-o", "read_ahead_kb=256"], "256"),
                       (["-o", "read_ahead_kb=0"], "0")])
     func readAheadIsSetOnTheMount(extra: [String], expected: String) throws {
         let scratch = try Self.scratch()
         let mount = try scratch.mount(extra: extra)
-        #expect(try Self.readAhead(of: mount) == expected)
+        var sysfs = statvfs()
+        #expect(statvfs("/sys/class/bdi", &sysfs) == 0)
+        if sysfs.f_flag & UInt(ST_RDONLY) == 0 {
+            #expect(try Self.readAhead(of: mount) == expected)
+        } else {
+            #expect(try Self.readAhead(of: mount) == "128")
+            #expect(mount.log().contains("read-ahead left at the kernel's default"),
+                    "\(mount.log())")
+        }
         #expect(try Self.text(mount.path("data/new")) == "from the tar\n")
         #expect(MountHarness.exitCode(mount.unmount()) == 0, "\(mount.log())")
     }
