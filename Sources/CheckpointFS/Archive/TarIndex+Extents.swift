@@ -13,13 +13,15 @@ extension TarIndex {
     ///   - limit: where the member's data must end: the next member's header (one block
     ///     before its data), or the end of the file for the last member.
     ///   - limitIsNextMember: whether `limit` is the next member's header, for the message.
+    /// - Returns: where the member's stored data ends, before its padding.
     /// - Throws: `CheckpointError.malformedArchive` naming the member.
+    @discardableResult
     static func checkExtent(
         of member: TarMember,
         before limit: Int64,
         limitIsNextMember: Bool,
         displayName: String
-    ) throws(CheckpointError) {
+    ) throws(CheckpointError) -> Int64 {
         let refuse = { (reason: String) in
             CheckpointError.malformedArchive(
                 file: displayName, member: member.name.displayPath, reason: reason)
@@ -31,10 +33,11 @@ extension TarIndex {
                          + "\(max(0, limit - member.dataOffset)) are stored before "
                          + (limitIsNextMember ? "the next member" : "the end"))
         }
+        return end
     }
 
     /// The bytes of data the tar stores for `member`, with its sparse map checked.
-    static func storedLength(
+    private static func storedLength(
         of member: TarMember,
         refuse: (String) -> CheckpointError
     ) throws(CheckpointError) -> Int64 {

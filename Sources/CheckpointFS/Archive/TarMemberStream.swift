@@ -67,7 +67,7 @@ public final class TarMemberStream {
             if pending == nil { pending = try readHeader() }
             guard let member = pending else {
                 finished = true
-                try checkEndOfArchive(after: nil)
+                try checkEndOfArchive(after: nil, dataEnd: 0)
                 return nil
             }
             let following = try readHeader()
@@ -75,9 +75,9 @@ public final class TarMemberStream {
                 try TarIndex.checkExtent(of: member, before: following.dataOffset - 512,
                                          limitIsNextMember: true, displayName: displayName)
             } else {
-                try TarIndex.checkExtent(of: member, before: size, limitIsNextMember: false,
-                                         displayName: displayName)
-                try checkEndOfArchive(after: member)
+                let dataEnd = try TarIndex.checkExtent(
+                    of: member, before: size, limitIsNextMember: false, displayName: displayName)
+                try checkEndOfArchive(after: member, dataEnd: dataEnd)
                 onProgress?(size, size)
             }
             pending = following
@@ -128,18 +128,13 @@ public final class TarMemberStream {
     ///
     /// When libarchive consumed exactly one block after the last member's data and the file
     /// goes on, the block after it is what it declined: a header, or other bytes.
-    /// - Parameter last: the last member read, nil for an archive with none.
-    private func checkEndOfArchive(after last: TarMember?) throws {
+    /// - Parameters:
+    ///   - last: the last member read, nil for an archive with none.
+    ///   - dataEnd: where the last member's stored data ends, before its padding (0 for none).
+    private func checkEndOfArchive(after last: TarMember?, dataEnd: Int64) throws {
         let consumed = archive_filter_bytes(archive, 0)
-        var dataEnd: Int64 = 0
-        if let last {
-            let stored = try TarIndex.storedLength(of: last) { reason in
-                CheckpointError.malformedArchive(
-                    file: displayName, member: last.name.displayPath, reason: reason)
-            }
-            dataEnd = last.dataOffset + (stored + 511) / 512 * 512
-        }
-        guard consumed == dataEnd + 512, let following = source.block(at: consumed),
+        let padded = (dataEnd + 511) / 512 * 512
+        guard consumed == padded + 512, let following = source.block(at: consumed),
               following.contains(where: { $0 != 0 })
         else { return }
         let context = last.map { "after member '\($0.name.displayPath)'" } ?? "at its start"
